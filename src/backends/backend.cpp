@@ -1,0 +1,279 @@
+#include "backends/backend.hpp"
+
+namespace ck {
+
+std::string_view unary_op_name(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::kRelu: return "relu";
+    case UnaryOp::kGelu: return "gelu";
+    case UnaryOp::kSigmoid: return "sigmoid";
+  }
+  return "?";
+}
+
+namespace {
+
+// Every kernel today computes in fp32 on contiguous tensors; other dtypes are reported as
+// unsupported (with the op's name) rather than converted behind the caller's back.
+Status check_tensor(std::string_view backend, std::string_view op, std::string_view role, const Tensor& t,
+                    int rank) {
+  if (!t.defined()) return err(ErrorCode::kInvalidArgument, op, ": ", role, " is not allocated");
+  if (t.dtype() != DType::F32) {
+    return err(ErrorCode::kUnsupported, "backend '", backend, "' has no ", dtype_name(t.dtype()), " kernel for ",
+               op, " (", role, ")");
+  }
+  if (rank >= 0 && t.dim() != rank) {
+    return err(ErrorCode::kInvalidArgument, op, ": ", role, " must be ", rank, "-d, got ", shape_str(t.shape()));
+  }
+  if (!t.is_contiguous()) return err(ErrorCode::kInvalidArgument, op, ": ", role, " must be contiguous");
+  return ok_status();
+}
+
+Status check_shape(std::string_view op, std::string_view role, const Tensor& t, const Shape& expected) {
+  if (t.shape() != expected) {
+    return err(ErrorCode::kInvalidArgument, op, ": ", role, " has shape ", shape_str(t.shape()), ", expected ",
+               shape_str(expected));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+#define CK_CHECK_T(op, role, t, rank) CK_TRY(check_tensor(name(), op, role, t, rank))
+
+Status Backend::unsupported(std::string_view op) const {
+  return err(ErrorCode::kUnsupported, "backend '", name(), "' does not implement op '", op, "'");
+}
+
+Status Backend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+  CK_CHECK_T("linear", "input", x, 2);
+  CK_CHECK_T("linear", "weight", w, 2);
+  CK_CHECK_T("linear", "output", y, 2);
+  if (x.size(1) != w.size(1)) {
+    return err(ErrorCode::kInvalidArgument, "linear: input ", shape_str(x.shape()), " does not match weight ",
+               shape_str(w.shape()));
+  }
+  if (bias) {
+    CK_CHECK_T("linear", "bias", *bias, 1);
+    CK_TRY(check_shape("linear", "bias", *bias, {w.size(0)}));
+  }
+  CK_TRY(check_shape("linear", "output", y, {x.size(0), w.size(0)}));
+  return do_linear(x, w, bias, y);
+}
+
+Status Backend::matmul(const Tensor& a, const Tensor& b, Tensor& c) {
+  CK_CHECK_T("matmul", "a", a, 2);
+  CK_CHECK_T("matmul", "b", b, 2);
+  CK_CHECK_T("matmul", "output", c, 2);
+  if (a.size(1) != b.size(0)) {
+    return err(ErrorCode::kInvalidArgument, "matmul: ", shape_str(a.shape()), " @ ", shape_str(b.shape()),
+               " has mismatched inner dims");
+  }
+  CK_TRY(check_shape("matmul", "output", c, {a.size(0), b.size(1)}));
+  return do_matmul(a, b, c);
+}
+
+Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) {
+  CK_CHECK_T("conv2d", "input", x, 4);
+  CK_CHECK_T("conv2d", "weight", w, 4);
+  CK_CHECK_T("conv2d", "output", y, 4);
+  if (p.stride < 1 || p.dilation < 1 || p.padding < 0) {
+    return err(ErrorCode::kInvalidArgument, "conv2d: stride and dilation must be >= 1 and padding >= 0");
+  }
+  if (x.size(1) != w.size(1)) {
+    return err(ErrorCode::kInvalidArgument, "conv2d: input has ", x.size(1), " channels, weight expects ",
+               w.size(1));
+  }
+  const int64_t ho = (x.size(2) + 2 * p.padding - p.dilation * (w.size(2) - 1) - 1) / p.stride + 1;
+  const int64_t wo = (x.size(3) + 2 * p.padding - p.dilation * (w.size(3) - 1) - 1) / p.stride + 1;
+  if (ho < 1 || wo < 1) return err(ErrorCode::kInvalidArgument, "conv2d: input smaller than the kernel");
+  if (bias) {
+    CK_CHECK_T("conv2d", "bias", *bias, 1);
+    CK_TRY(check_shape("conv2d", "bias", *bias, {w.size(0)}));
+  }
+  CK_TRY(check_shape("conv2d", "output", y, {x.size(0), w.size(0), ho, wo}));
+  return do_conv2d(x, w, bias, p, y);
+}
+
+Status Backend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
+  CK_CHECK_T("layer_norm", "input", x, 2);
+  CK_CHECK_T("layer_norm", "weight", weight, 1);
+  CK_CHECK_T("layer_norm", "bias", bias, 1);
+  CK_CHECK_T("layer_norm", "output", y, 2);
+  CK_TRY(check_shape("layer_norm", "weight", weight, {x.size(1)}));
+  CK_TRY(check_shape("layer_norm", "bias", bias, {x.size(1)}));
+  CK_TRY(check_shape("layer_norm", "output", y, x.shape()));
+  return do_layer_norm(x, weight, bias, eps, y);
+}
+
+Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
+                           Tensor& y) {
+  CK_CHECK_T("group_norm", "input", x, 4);
+  CK_CHECK_T("group_norm", "weight", weight, 1);
+  CK_CHECK_T("group_norm", "bias", bias, 1);
+  CK_CHECK_T("group_norm", "output", y, 4);
+  if (groups < 1 || x.size(1) % groups != 0) {
+    return err(ErrorCode::kInvalidArgument, "group_norm: ", x.size(1), " channels do not split into ", groups,
+               " groups");
+  }
+  CK_TRY(check_shape("group_norm", "weight", weight, {x.size(1)}));
+  CK_TRY(check_shape("group_norm", "bias", bias, {x.size(1)}));
+  CK_TRY(check_shape("group_norm", "output", y, x.shape()));
+  return do_group_norm(x, groups, weight, bias, eps, y);
+}
+
+Status Backend::batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                           const Tensor& bias, float eps, Tensor& y) {
+  CK_CHECK_T("batch_norm", "input", x, 4);
+  CK_CHECK_T("batch_norm", "output", y, 4);
+  const Shape c{x.size(1)};
+  for (const auto* t : {&mean, &var, &weight, &bias}) {
+    CK_CHECK_T("batch_norm", "statistic", *t, 1);
+    CK_TRY(check_shape("batch_norm", "statistic", *t, c));
+  }
+  CK_TRY(check_shape("batch_norm", "output", y, x.shape()));
+  return do_batch_norm(x, mean, var, weight, bias, eps, y);
+}
+
+Status Backend::unary(UnaryOp op, const Tensor& x, Tensor& y) {
+  CK_CHECK_T(unary_op_name(op), "input", x, -1);
+  CK_CHECK_T(unary_op_name(op), "output", y, -1);
+  CK_TRY(check_shape(unary_op_name(op), "output", y, x.shape()));
+  return do_unary(op, x, y);
+}
+
+Status Backend::softmax(const Tensor& x, Tensor& y) {
+  CK_CHECK_T("softmax", "input", x, -1);
+  CK_CHECK_T("softmax", "output", y, -1);
+  if (x.dim() < 1) return err(ErrorCode::kInvalidArgument, "softmax: input must have at least one dim");
+  CK_TRY(check_shape("softmax", "output", y, x.shape()));
+  return do_softmax(x, y);
+}
+
+Status Backend::attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
+  CK_CHECK_T("attention", "qkv", qkv, 2);
+  CK_CHECK_T("attention", "output", out, 2);
+  if (p.heads < 1 || p.head_dim < 1 || p.grid_h < 1 || p.grid_w < 1 || p.window_h < 1 || p.window_w < 1) {
+    return err(ErrorCode::kInvalidArgument, "attention: heads, head_dim, grid and window must be positive");
+  }
+  if (p.grid_h % p.window_h != 0 || p.grid_w % p.window_w != 0) {
+    return err(ErrorCode::kInvalidArgument, "attention: window ", p.window_h, "x", p.window_w,
+               " does not tile the token grid ", p.grid_h, "x", p.grid_w);
+  }
+  if (p.q_pool && (p.window_h % 2 != 0 || p.window_w % 2 != 0)) {
+    return err(ErrorCode::kInvalidArgument, "attention: q pooling needs even window sides");
+  }
+  const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
+  CK_TRY(check_shape("attention", "qkv", qkv, {static_cast<int64_t>(p.grid_h) * p.grid_w, 3 * dim}));
+  const int64_t out_tokens = p.q_pool ? static_cast<int64_t>(p.grid_h / 2) * (p.grid_w / 2)
+                                      : static_cast<int64_t>(p.grid_h) * p.grid_w;
+  CK_TRY(check_shape("attention", "output", out, {out_tokens, dim}));
+  return do_attention(qkv, p, out);
+}
+
+Status Backend::max_pool2x2(const Tensor& x, Tensor& y) {
+  CK_CHECK_T("max_pool2x2", "input", x, 4);
+  CK_CHECK_T("max_pool2x2", "output", y, 4);
+  if (x.size(1) % 2 != 0 || x.size(2) % 2 != 0) {
+    return err(ErrorCode::kInvalidArgument, "max_pool2x2: grid ", x.size(1), "x", x.size(2), " is not even");
+  }
+  CK_TRY(check_shape("max_pool2x2", "output", y, {x.size(0), x.size(1) / 2, x.size(2) / 2, x.size(3)}));
+  return do_max_pool2x2(x, y);
+}
+
+namespace {
+Status check_resize(std::string_view backend, std::string_view op, const Tensor& x, const Tensor& y) {
+  CK_TRY(check_tensor(backend, op, "input", x, 4));
+  CK_TRY(check_tensor(backend, op, "output", y, 4));
+  if (x.size(0) != y.size(0) || x.size(1) != y.size(1)) {
+    return err(ErrorCode::kInvalidArgument, op, ": output ", shape_str(y.shape()), " must keep N and C of ",
+               shape_str(x.shape()));
+  }
+  if (x.size(2) < 1 || x.size(3) < 1 || y.size(2) < 1 || y.size(3) < 1) {
+    return err(ErrorCode::kInvalidArgument, op, ": empty image");
+  }
+  return ok_status();
+}
+}  // namespace
+
+Status Backend::resize_bilinear(const Tensor& x, Tensor& y) {
+  CK_TRY(check_resize(name(), "resize_bilinear", x, y));
+  return do_resize_bilinear(x, y);
+}
+
+Status Backend::resize_bicubic(const Tensor& x, Tensor& y) {
+  CK_TRY(check_resize(name(), "resize_bicubic", x, y));
+  return do_resize_bicubic(x, y);
+}
+
+Status Backend::concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
+  if (xs.empty()) return err(ErrorCode::kInvalidArgument, "concat: no inputs");
+  CK_CHECK_T("concat", "output", y, -1);
+  const int rank = xs[0]->dim();
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) return err(ErrorCode::kInvalidArgument, "concat: axis out of range");
+  Shape expected = xs[0]->shape();
+  expected[static_cast<size_t>(axis)] = 0;
+  for (const Tensor* t : xs) {
+    CK_CHECK_T("concat", "input", *t, rank);
+    for (int d = 0; d < rank; ++d) {
+      if (d != axis && t->size(d) != xs[0]->size(d)) {
+        return err(ErrorCode::kInvalidArgument, "concat: input ", shape_str(t->shape()), " does not match ",
+                   shape_str(xs[0]->shape()), " outside axis ", axis);
+      }
+    }
+    expected[static_cast<size_t>(axis)] += t->size(axis);
+  }
+  CK_TRY(check_shape("concat", "output", y, expected));
+  return do_concat(xs, axis, y);
+}
+
+Status Backend::add(const Tensor& a, const Tensor& b, Tensor& y) {
+  CK_CHECK_T("add", "a", a, -1);
+  CK_CHECK_T("add", "b", b, -1);
+  CK_CHECK_T("add", "output", y, -1);
+  CK_TRY(check_shape("add", "b", b, a.shape()));
+  CK_TRY(check_shape("add", "output", y, a.shape()));
+  return do_add(a, b, y);
+}
+
+Status Backend::mul(const Tensor& a, const Tensor& b, Tensor& y) {
+  CK_CHECK_T("mul", "a", a, -1);
+  CK_CHECK_T("mul", "b", b, -1);
+  CK_CHECK_T("mul", "output", y, -1);
+  CK_TRY(check_shape("mul", "b", b, a.shape()));
+  CK_TRY(check_shape("mul", "output", y, a.shape()));
+  return do_mul(a, b, y);
+}
+
+// Default kernels: a backend that does not override an op reports it loudly.
+Status Backend::do_linear(const Tensor&, const Tensor&, const Tensor*, Tensor&) { return unsupported("linear"); }
+Status Backend::do_matmul(const Tensor&, const Tensor&, Tensor&) { return unsupported("matmul"); }
+Status Backend::do_conv2d(const Tensor&, const Tensor&, const Tensor*, const Conv2dParams&, Tensor&) {
+  return unsupported("conv2d");
+}
+Status Backend::do_layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) {
+  return unsupported("layer_norm");
+}
+Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&) {
+  return unsupported("group_norm");
+}
+Status Backend::do_batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float,
+                              Tensor&) {
+  return unsupported("batch_norm");
+}
+Status Backend::do_unary(UnaryOp op, const Tensor&, Tensor&) { return unsupported(unary_op_name(op)); }
+Status Backend::do_softmax(const Tensor&, Tensor&) { return unsupported("softmax"); }
+Status Backend::do_attention(const Tensor&, const AttentionParams&, Tensor&) { return unsupported("attention"); }
+Status Backend::do_max_pool2x2(const Tensor&, Tensor&) { return unsupported("max_pool2x2"); }
+Status Backend::do_resize_bilinear(const Tensor&, Tensor&) { return unsupported("resize_bilinear"); }
+Status Backend::do_resize_bicubic(const Tensor&, Tensor&) { return unsupported("resize_bicubic"); }
+Status Backend::do_concat(std::span<const Tensor* const>, int, Tensor&) { return unsupported("concat"); }
+Status Backend::do_add(const Tensor&, const Tensor&, Tensor&) { return unsupported("add"); }
+Status Backend::do_mul(const Tensor&, const Tensor&, Tensor&) { return unsupported("mul"); }
+
+std::unique_ptr<Backend> make_backend(BackendKind kind) {
+  return kind == BackendKind::kReference ? make_reference_backend() : make_cpu_backend();
+}
+
+}  // namespace ck

@@ -1,0 +1,108 @@
+// The backend interface: every op the network needs, on logical PyTorch-order shapes.
+// Public entry points validate shapes and dtypes once (identically for every backend), then
+// dispatch to the backend's kernel. A backend that lacks an op or dtype returns kUnsupported
+// naming both; nothing silently falls back to another backend.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/status.hpp"
+#include "core/tensor.hpp"
+
+namespace ck {
+
+enum class UnaryOp { kRelu, kGelu, kSigmoid };
+std::string_view unary_op_name(UnaryOp op);
+
+struct Conv2dParams {
+  int stride = 1;
+  int padding = 0;  // symmetric, zero padding
+  int dilation = 1;
+};
+
+// Hiera mask-unit attention over tokens kept in raster order.
+// qkv: (grid_h * grid_w, 3 * heads * head_dim), columns laid out [q|k|v][head][head_dim].
+// Keys and values of a query are the tokens of its aligned window of window_h x window_w
+// tokens (window == grid for global attention). With q_pool, queries are the 2x2 max-pool of
+// q over the grid (per head), so the output grid is (grid_h/2, grid_w/2).
+// out: (out_h * out_w, heads * head_dim), raster order, heads concatenated.
+struct AttentionParams {
+  int heads = 1;
+  int head_dim = 1;
+  int grid_h = 1, grid_w = 1;
+  int window_h = 1, window_w = 1;
+  bool q_pool = false;
+  float scale = 1.0f;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+
+  // y (M, N) = x (M, K) @ w^T, w (N, K) in PyTorch Linear layout; bias (N) optional.
+  Status linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+  // c (M, N) = a (M, K) @ b (K, N).
+  Status matmul(const Tensor& a, const Tensor& b, Tensor& c);
+  // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo).
+  Status conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  // Normalises over the last dim of x (M, C); weight/bias (C).
+  Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
+  // x (N, C, H, W); statistics per (sample, group) over C/groups channels and the whole image.
+  Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
+  // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
+  Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                    const Tensor& bias, float eps, Tensor& y);
+  Status unary(UnaryOp op, const Tensor& x, Tensor& y);  // y may alias x
+  Status softmax(const Tensor& x, Tensor& y);            // over the last dim
+  Status attention(const Tensor& qkv, const AttentionParams& p, Tensor& out);
+  // x (B, H, W, C) channels-last grid (Hiera tokens) -> y (B, H/2, W/2, C).
+  Status max_pool2x2(const Tensor& x, Tensor& y);
+  // NCHW resizes to y's spatial size; half-pixel centres (align_corners=False), no antialias.
+  Status resize_bilinear(const Tensor& x, Tensor& y);
+  Status resize_bicubic(const Tensor& x, Tensor& y);  // A = -0.75, border replicated
+  // Concatenates along `axis`; all other dims equal.
+  Status concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
+  Status add(const Tensor& a, const Tensor& b, Tensor& y);  // same shapes; y may alias
+  Status mul(const Tensor& a, const Tensor& b, Tensor& y);
+
+  // Number of CPU threads kernels may use (0 = library default).
+  virtual void set_num_threads(int n) { num_threads_ = n; }
+  int num_threads() const { return num_threads_; }
+
+ protected:
+  Status unsupported(std::string_view op) const;
+
+  virtual Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+  virtual Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c);
+  virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
+  virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
+                               Tensor& y);
+  virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
+                               const Tensor& bias, float eps, Tensor& y);
+  virtual Status do_unary(UnaryOp op, const Tensor& x, Tensor& y);
+  virtual Status do_softmax(const Tensor& x, Tensor& y);
+  virtual Status do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out);
+  virtual Status do_max_pool2x2(const Tensor& x, Tensor& y);
+  virtual Status do_resize_bilinear(const Tensor& x, Tensor& y);
+  virtual Status do_resize_bicubic(const Tensor& x, Tensor& y);
+  virtual Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
+  virtual Status do_add(const Tensor& a, const Tensor& b, Tensor& y);
+  virtual Status do_mul(const Tensor& a, const Tensor& b, Tensor& y);
+
+ private:
+  int num_threads_ = 0;
+};
+
+enum class BackendKind { kReference, kCpu };
+// The reference backend: plain loops, double accumulation, the oracle for optimised kernels.
+std::unique_ptr<Backend> make_reference_backend();
+// The optimised CPU backend (oneDNN GEMM/convolution, vectorised kernels, OpenMP threads).
+std::unique_ptr<Backend> make_cpu_backend();
+std::unique_ptr<Backend> make_backend(BackendKind kind);
+
+}  // namespace ck

@@ -1,0 +1,130 @@
+// Streaming (flash-style) Hiera attention. Work items are (window, head, block of queries);
+// each walks the window's keys in blocks with an online softmax, so scratch memory is a few
+// blocks per thread whatever the token count (16,384 tokens at S = 2048 need no N^2 buffer).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "backends/cpu/cpu_backend.hpp"
+
+namespace ck::cpu {
+
+namespace {
+
+constexpr int kQueryBlock = 64;
+constexpr int kKeyBlock = 128;
+
+struct WindowGeometry {
+  const AttentionParams& p;
+  int64_t row;      // floats per qkv token: 3 * heads * head_dim
+  int qwin_h, qwin_w;
+  int out_w;
+
+  // Token index (in the input grid) of key j of window (wy, wx).
+  int64_t key_token(int wy, int wx, int64_t j) const {
+    const int y = wy * p.window_h + static_cast<int>(j / p.window_w);
+    const int x = wx * p.window_w + static_cast<int>(j % p.window_w);
+    return static_cast<int64_t>(y) * p.grid_w + x;
+  }
+};
+
+// Loads query i of a window (pooled 2x2 when q_pool), scaled by the softmax scale.
+void load_query(const WindowGeometry& g, const float* qkv, int wy, int wx, int64_t i, int64_t qoff, float* dst) {
+  const AttentionParams& p = g.p;
+  const int qy = wy * g.qwin_h + static_cast<int>(i / g.qwin_w);
+  const int qx = wx * g.qwin_w + static_cast<int>(i % g.qwin_w);
+  if (!p.q_pool) {
+    const float* src = qkv + (static_cast<int64_t>(qy) * p.grid_w + qx) * g.row + qoff;
+    for (int d = 0; d < p.head_dim; ++d) dst[d] = src[d] * p.scale;
+    return;
+  }
+  const float* a = qkv + (static_cast<int64_t>(2 * qy) * p.grid_w + 2 * qx) * g.row + qoff;
+  const float* b = a + g.row;
+  const float* c = a + static_cast<int64_t>(p.grid_w) * g.row;
+  const float* e = c + g.row;
+  for (int d = 0; d < p.head_dim; ++d) dst[d] = std::max(std::max(a[d], b[d]), std::max(c[d], e[d])) * p.scale;
+}
+
+}  // namespace
+
+Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
+  const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
+  WindowGeometry g{p, 3 * dim, p.q_pool ? p.window_h / 2 : p.window_h, p.q_pool ? p.window_w / 2 : p.window_w,
+                   p.q_pool ? p.grid_w / 2 : p.grid_w};
+  const int wins_y = p.grid_h / p.window_h, wins_x = p.grid_w / p.window_w;
+  const int64_t nk = static_cast<int64_t>(p.window_h) * p.window_w;
+  const int64_t nq = static_cast<int64_t>(g.qwin_h) * g.qwin_w;
+  const int64_t qblocks = (nq + kQueryBlock - 1) / kQueryBlock;
+  const int64_t jobs = static_cast<int64_t>(wins_y) * wins_x * p.heads * qblocks;
+  const int hd = p.head_dim;
+  const float* src = qkv.data<float>();
+
+#pragma omp parallel
+  {
+    std::vector<float> q(static_cast<size_t>(kQueryBlock * hd)), kt(static_cast<size_t>(hd * kKeyBlock)),
+        v(static_cast<size_t>(kKeyBlock * hd)), s(static_cast<size_t>(kQueryBlock * kKeyBlock)),
+        o(static_cast<size_t>(kQueryBlock * hd)), m(kQueryBlock), l(kQueryBlock);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t job = 0; job < jobs; ++job) {
+      const int64_t qb = job % qblocks;
+      const int h = static_cast<int>((job / qblocks) % p.heads);
+      const int64_t win = job / (qblocks * p.heads);
+      const int wy = static_cast<int>(win / wins_x), wx = static_cast<int>(win % wins_x);
+      const int64_t q0 = qb * kQueryBlock, bq = std::min<int64_t>(kQueryBlock, nq - q0);
+      const int64_t qoff = static_cast<int64_t>(h) * hd, koff = dim + qoff, voff = 2 * dim + qoff;
+
+      for (int64_t i = 0; i < bq; ++i) load_query(g, src, wy, wx, q0 + i, qoff, q.data() + i * hd);
+      std::fill(o.begin(), o.end(), 0.0f);
+      std::fill(m.begin(), m.end(), -INFINITY);
+      std::fill(l.begin(), l.end(), 0.0f);
+
+      for (int64_t k0 = 0; k0 < nk; k0 += kKeyBlock) {
+        const int64_t bk = std::min<int64_t>(kKeyBlock, nk - k0);
+        // Gather K^T (head_dim x bk) and V (bk x head_dim) of this key block.
+        for (int64_t j = 0; j < bk; ++j) {
+          const float* tok = src + g.key_token(wy, wx, k0 + j) * g.row;
+          for (int d = 0; d < hd; ++d) kt[static_cast<size_t>(d * kKeyBlock + j)] = tok[koff + d];
+          std::copy(tok + voff, tok + voff + hd, v.data() + j * hd);
+        }
+        for (int64_t i = 0; i < bq; ++i) {
+          float* srow = s.data() + i * kKeyBlock;
+          std::fill(srow, srow + bk, 0.0f);
+          for (int d = 0; d < hd; ++d) {
+            const float qd = q[static_cast<size_t>(i * hd + d)];
+            const float* krow = kt.data() + d * kKeyBlock;
+#pragma omp simd
+            for (int64_t j = 0; j < bk; ++j) srow[j] += qd * krow[j];
+          }
+          // Online softmax: rescale what was accumulated when the running max grows.
+          float mx = m[static_cast<size_t>(i)];
+          for (int64_t j = 0; j < bk; ++j) mx = std::max(mx, srow[j]);
+          const float corr = std::exp(m[static_cast<size_t>(i)] - mx);
+          float sum = 0.0f;
+          for (int64_t j = 0; j < bk; ++j) sum += (srow[j] = std::exp(srow[j] - mx));
+          l[static_cast<size_t>(i)] = l[static_cast<size_t>(i)] * corr + sum;
+          m[static_cast<size_t>(i)] = mx;
+          float* orow = o.data() + i * hd;
+#pragma omp simd
+          for (int d = 0; d < hd; ++d) orow[d] *= corr;
+          for (int64_t j = 0; j < bk; ++j) {
+            const float pj = srow[j];
+            const float* vrow = v.data() + j * hd;
+#pragma omp simd
+            for (int d = 0; d < hd; ++d) orow[d] += pj * vrow[d];
+          }
+        }
+      }
+      for (int64_t i = 0; i < bq; ++i) {
+        const int64_t qi = q0 + i;
+        const int qy = wy * g.qwin_h + static_cast<int>(qi / g.qwin_w);
+        const int qx = wx * g.qwin_w + static_cast<int>(qi % g.qwin_w);
+        float* dst = out.data<float>() + (static_cast<int64_t>(qy) * g.out_w + qx) * dim + qoff;
+        const float inv = 1.0f / l[static_cast<size_t>(i)];
+        for (int d = 0; d < hd; ++d) dst[d] = o[static_cast<size_t>(i * hd + d)] * inv;
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace ck::cpu

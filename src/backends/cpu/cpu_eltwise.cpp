@@ -1,0 +1,102 @@
+// Element-wise ops, softmax, concat and the 2x2 max-pool, parallel over rows or elements.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "backends/cpu/cpu_backend.hpp"
+
+namespace ck::cpu {
+
+Status CpuBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
+  const int64_t n = x.numel();
+  const float* in = x.data<float>();
+  float* out = y.data<float>();
+  switch (op) {
+    case UnaryOp::kRelu:
+#pragma omp parallel for simd schedule(static)
+      for (int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      break;
+    case UnaryOp::kGelu:
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.70710678118654752f));
+      break;
+    case UnaryOp::kSigmoid:
+#pragma omp parallel for schedule(static)
+      for (int64_t i = 0; i < n; ++i) out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+      break;
+  }
+  return ok_status();
+}
+
+Status CpuBackend::do_softmax(const Tensor& x, Tensor& y) {
+  const int64_t n = x.size(-1), rows = n ? x.numel() / n : 0;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = x.data<float>() + r * n;
+    float* out = y.data<float>() + r * n;
+    float mx = -INFINITY;
+    for (int64_t i = 0; i < n; ++i) mx = std::max(mx, in[i]);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) sum += (out[i] = std::exp(in[i] - mx));
+    const auto inv = static_cast<float>(1.0 / sum);
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) out[i] *= inv;
+  }
+  return ok_status();
+}
+
+Status CpuBackend::do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= y.size(d);
+  for (int d = axis + 1; d < y.dim(); ++d) inner *= y.size(d);
+  const int64_t out_row = y.size(axis) * inner;
+  int64_t col = 0;
+  for (const Tensor* t : xs) {
+    const int64_t row = t->size(axis) * inner;
+#pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < outer; ++o) {
+      std::memcpy(y.data<float>() + o * out_row + col, t->data<float>() + o * row,
+                  static_cast<size_t>(row) * sizeof(float));
+    }
+    col += row;
+  }
+  return ok_status();
+}
+
+Status CpuBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
+  const int64_t n = a.numel();
+  const float *pa = a.data<float>(), *pb = b.data<float>();
+  float* py = y.data<float>();
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) py[i] = pa[i] + pb[i];
+  return ok_status();
+}
+
+Status CpuBackend::do_mul(const Tensor& a, const Tensor& b, Tensor& y) {
+  const int64_t n = a.numel();
+  const float *pa = a.data<float>(), *pb = b.data<float>();
+  float* py = y.data<float>();
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) py[i] = pa[i] * pb[i];
+  return ok_status();
+}
+
+Status CpuBackend::do_max_pool2x2(const Tensor& x, Tensor& y) {
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  const int64_t ho = h / 2, wo = w / 2;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t oy = 0; oy < ho; ++oy) {
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        const float* r0 = x.data<float>() + ((b * h + 2 * oy) * w + 2 * ox) * c;
+        const float* r1 = r0 + w * c;
+        float* out = y.data<float>() + ((b * ho + oy) * wo + ox) * c;
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) out[ch] = std::max(std::max(r0[ch], r0[c + ch]), std::max(r1[ch], r1[c + ch]));
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace ck::cpu

@@ -1,0 +1,69 @@
+// Reference linear, matmul and convolution.
+#include "backends/ref/ref_backend.hpp"
+
+namespace ck::ref {
+
+Status ReferenceBackend::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+  const float* xp = x.data<float>();
+  const float* wp = w.data<float>();
+  float* yp = y.data<float>();
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = bias ? bias->data<float>()[j] : 0.0;
+      for (int64_t t = 0; t < k; ++t) acc += static_cast<double>(xp[i * k + t]) * wp[j * k + t];
+      yp[i * n + j] = static_cast<float>(acc);
+    }
+  }
+  return ok_status();
+}
+
+Status ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
+  const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
+  const float* ap = a.data<float>();
+  const float* bp = b.data<float>();
+  float* cp = c.data<float>();
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0.0;
+      for (int64_t t = 0; t < k; ++t) acc += static_cast<double>(ap[i * k + t]) * bp[t * n + j];
+      cp[i * n + j] = static_cast<float>(acc);
+    }
+  }
+  return ok_status();
+}
+
+Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                                   Tensor& y) {
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
+  const int64_t o = w.size(0), kh = w.size(2), kw = w.size(3);
+  const int64_t ho = y.size(2), wo = y.size(3);
+  const float* xp = x.data<float>();
+  const float* wp = w.data<float>();
+  float* yp = y.data<float>();
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t oc = 0; oc < o; ++oc) {
+      for (int64_t oy = 0; oy < ho; ++oy) {
+        for (int64_t ox = 0; ox < wo; ++ox) {
+          double acc = bias ? bias->data<float>()[oc] : 0.0;
+          for (int64_t ic = 0; ic < c; ++ic) {
+            for (int64_t ky = 0; ky < kh; ++ky) {
+              const int64_t iy = oy * p.stride - p.padding + ky * p.dilation;
+              if (iy < 0 || iy >= h) continue;
+              for (int64_t kx = 0; kx < kw; ++kx) {
+                const int64_t ix = ox * p.stride - p.padding + kx * p.dilation;
+                if (ix < 0 || ix >= wd) continue;
+                acc += static_cast<double>(xp[((b * c + ic) * h + iy) * wd + ix]) *
+                       wp[((oc * c + ic) * kh + ky) * kw + kx];
+              }
+            }
+          }
+          yp[((b * o + oc) * ho + oy) * wo + ox] = static_cast<float>(acc);
+        }
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace ck::ref

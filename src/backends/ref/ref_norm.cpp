@@ -1,0 +1,77 @@
+// Reference LayerNorm, GroupNorm and BatchNorm: two-pass statistics in double.
+#include <cmath>
+
+#include "backends/ref/ref_backend.hpp"
+
+namespace ck::ref {
+
+namespace {
+struct Moments {
+  double mean, inv_std;
+};
+
+Moments moments(const float* p, int64_t count, int64_t stride, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < count; ++i) sum += p[i * stride];
+  const double mean = sum / static_cast<double>(count);
+  double sq = 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    const double d = p[i * stride] - mean;
+    sq += d * d;
+  }
+  return {mean, 1.0 / std::sqrt(sq / static_cast<double>(count) + eps)};
+}
+}  // namespace
+
+Status ReferenceBackend::do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                                       Tensor& y) {
+  const int64_t m = x.size(0), c = x.size(1);
+  for (int64_t i = 0; i < m; ++i) {
+    const float* row = x.data<float>() + i * c;
+    const Moments mo = moments(row, c, 1, eps);
+    for (int64_t j = 0; j < c; ++j) {
+      y.data<float>()[i * c + j] = static_cast<float>((row[j] - mo.mean) * mo.inv_std * weight.data<float>()[j] +
+                                                      bias.data<float>()[j]);
+    }
+  }
+  return ok_status();
+}
+
+Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias,
+                                       float eps, Tensor& y) {
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  const int64_t cg = c / groups;
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t base = (b * c + g * cg) * hw;  // channels of a group are contiguous in NCHW
+      const Moments mo = moments(x.data<float>() + base, cg * hw, 1, eps);
+      for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+        const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
+        for (int64_t i = 0; i < hw; ++i) {
+          const int64_t idx = (b * c + ch) * hw + i;
+          y.data<float>()[idx] = static_cast<float>((x.data<float>()[idx] - mo.mean) * mo.inv_std * wv + bv);
+        }
+      }
+    }
+  }
+  return ok_status();
+}
+
+Status ReferenceBackend::do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var,
+                                       const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
+  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double inv_std = 1.0 / std::sqrt(static_cast<double>(var.data<float>()[ch]) + eps);
+      for (int64_t i = 0; i < hw; ++i) {
+        const int64_t idx = (b * c + ch) * hw + i;
+        y.data<float>()[idx] = static_cast<float>((x.data<float>()[idx] - mean.data<float>()[ch]) * inv_std *
+                                                      weight.data<float>()[ch] +
+                                                  bias.data<float>()[ch]);
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace ck::ref

@@ -1,0 +1,15 @@
+// Message building for ck::err (kept apart so status.hpp stays readable).
+#pragma once
+
+#include <sstream>
+
+namespace ck {
+
+template <class... Parts>
+Error err(ErrorCode code, const Parts&... parts) {
+  std::ostringstream os;
+  (os << ... << parts);
+  return Error{code, os.str()};
+}
+
+}  // namespace ck

@@ -1,0 +1,16 @@
+// Writes a file all-or-nothing: into a temporary beside the target, then renamed over it.
+// On any failure the temporary is removed and the target is left as it was.
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "core/status.hpp"
+
+namespace ck {
+
+// `write` fills the stream; a stream error or an error returned by `write` aborts the file.
+Status write_file_atomically(const std::string& path, const std::function<Status(std::ostream&)>& write);
+
+}  // namespace ck

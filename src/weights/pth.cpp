@@ -1,0 +1,87 @@
+#include "weights/pth.hpp"
+
+#include <cstring>
+#include <map>
+
+#include "weights/pickle.hpp"
+#include "weights/zip_archive.hpp"
+
+namespace ck {
+
+namespace {
+
+using pickle::Value;
+using pickle::ValuePtr;
+
+// Copies the (possibly strided) tensor described by `ref` out of its storage bytes.
+Result<Tensor> materialise(const pickle::TensorRef& ref, const Tensor& storage, const std::string& where) {
+  int64_t max_index = ref.offset;
+  for (size_t d = 0; d < ref.size.size(); ++d) {
+    if (ref.size[d] < 0 || ref.stride[d] < 0) return err(ErrorCode::kFormat, where, " has a negative size or stride");
+    if (ref.size[d] > 0) max_index += (ref.size[d] - 1) * ref.stride[d];
+  }
+  const int64_t numel = shape_numel(ref.size);
+  if (ref.offset < 0 || (numel > 0 && max_index >= ref.storage_numel)) {
+    return err(ErrorCode::kFormat, where, " reaches past the end of its storage");
+  }
+  const size_t es = dtype_size(ref.dtype);
+  Tensor view = Tensor::wrap(static_cast<uint8_t*>(storage.raw()) + ref.offset * static_cast<int64_t>(es), ref.size,
+                             ref.dtype, storage.owner(), ref.stride);
+  // The usual case, a tensor that is its whole storage, shares the bytes instead of copying.
+  if (ref.offset == 0 && numel == ref.storage_numel && view.is_contiguous()) return view;
+  return view.clone();
+}
+
+}  // namespace
+
+Result<StateDict> read_pth(const std::string& path) {
+  CK_ASSIGN(std::unique_ptr<ZipArchive> zip, ZipArchive::open(path));
+  std::string pkl_name;
+  for (const auto& n : zip->names()) {
+    if (n == "data.pkl" || (n.size() > 9 && n.compare(n.size() - 9, 9, "/data.pkl") == 0)) {
+      pkl_name = n;
+      break;
+    }
+  }
+  if (pkl_name.empty()) {
+    return err(ErrorCode::kFormat, "'", path, "' is a zip file without data.pkl: not a PyTorch checkpoint");
+  }
+  const std::string prefix = pkl_name.substr(0, pkl_name.size() - 8);  // "archive/"
+  for (const auto& n : zip->names()) {
+    if (n == prefix + "byteorder") {
+      CK_ASSIGN(std::string order, zip->read_all(n));
+      if (order != "little") return err(ErrorCode::kFormat, "'", path, "' stores ", order, "-endian tensors");
+    }
+  }
+  CK_ASSIGN(std::string pkl, zip->read_all(pkl_name));
+  CK_ASSIGN(ValuePtr root, pickle::unpickle(pkl, "'" + path + "'"));
+  if (root->kind != Value::Kind::kDict) {
+    return err(ErrorCode::kFormat, "'", path, "' does not hold a dict of tensors (a whole pickled model?)");
+  }
+  ValuePtr dict = root;
+  for (const auto& [k, v] : root->dict) {
+    if (k->kind == Value::Kind::kString && k->s == "state_dict" && v->kind == Value::Kind::kDict) dict = v;
+  }
+
+  StateDict out;
+  std::map<std::string, Tensor> storages;  // storage key -> bytes, read once even if shared
+  for (const auto& [k, v] : dict->dict) {
+    if (k->kind != Value::Kind::kString || v->kind != Value::Kind::kTensor) continue;  // e.g. "epoch": 12
+    const pickle::TensorRef& ref = v->tensor;
+    auto it = storages.find(ref.storage_key);
+    if (it == storages.end()) {
+      if (ref.storage_numel < 0) return err(ErrorCode::kFormat, "'", path, "': storage with negative size");
+      CK_ASSIGN(Tensor bytes, Tensor::empty({ref.storage_numel}, ref.dtype));
+      CK_TRY(zip->read(prefix + "data/" + ref.storage_key, bytes.raw(), bytes.nbytes()));
+      it = storages.emplace(ref.storage_key, std::move(bytes)).first;
+    } else if (it->second.dtype() != ref.dtype) {
+      return err(ErrorCode::kFormat, "'", path, "': storage ", ref.storage_key, " is used with two dtypes");
+    }
+    CK_ASSIGN(Tensor t, materialise(ref, it->second, "'" + path + "': tensor '" + k->s + "'"));
+    out[k->s] = std::move(t);
+  }
+  if (out.empty()) return err(ErrorCode::kFormat, "'", path, "' holds no tensors");
+  return out;
+}
+
+}  // namespace ck

@@ -1,0 +1,94 @@
+// Helpers shared by the tests: deterministic random tensors, error measures, and tensors with
+// guard bytes around them to catch out-of-bounds writes.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+
+namespace ck::test {
+
+inline std::string fixture_path(const std::string& name) { return std::string(CK_FIXTURES_DIR) + "/" + name; }
+
+template <class T>
+T unwrap(Result<T> r) {
+  if (!r.ok()) {
+    ADD_FAILURE() << r.error().message;
+    throw std::runtime_error(r.error().message);
+  }
+  return std::move(r).value();
+}
+
+inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t = unwrap(Tensor::empty(shape));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t;
+}
+
+// Normalised mean squared error sum((a-b)^2) / sum(b^2), b being the reference.
+inline double nmse(const Tensor& a, const Tensor& ref) {
+  double num = 0.0, den = 0.0;
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    const double d = static_cast<double>(a.data<float>()[i]) - ref.data<float>()[i];
+    num += d * d;
+    den += static_cast<double>(ref.data<float>()[i]) * ref.data<float>()[i];
+  }
+  return den > 0.0 ? num / den : num;
+}
+
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double m = 0.0;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(a.data<float>()[i]) - b.data<float>()[i]));
+  return m;
+}
+
+inline int64_t count_non_finite(const Tensor& t) {
+  int64_t n = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) n += !std::isfinite(t.data<float>()[i]);
+  return n;
+}
+
+// An output tensor with 256 guard bytes on each side, filled with a pattern checked later.
+class GuardedTensor {
+ public:
+  static constexpr size_t kGuard = 256;
+  static constexpr uint8_t kPattern = 0xA5;
+
+  explicit GuardedTensor(const Shape& shape) {
+    const size_t bytes = static_cast<size_t>(shape_numel(shape)) * sizeof(float);
+    buffer_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, kGuard * 2 + ((bytes + 63) / 64) * 64)));
+    bytes_ = bytes;
+    std::memset(buffer_.get(), kPattern, kGuard * 2 + ((bytes + 63) / 64) * 64);
+    tensor_ = Tensor::wrap(buffer_.get() + kGuard, shape, DType::F32, nullptr);
+  }
+  Tensor& tensor() { return tensor_; }
+  bool guards_intact() const {
+    const size_t total = kGuard * 2 + ((bytes_ + 63) / 64) * 64;
+    for (size_t i = 0; i < kGuard; ++i) {
+      if (buffer_.get()[i] != kPattern) return false;
+    }
+    for (size_t i = kGuard + bytes_; i < total; ++i) {
+      if (buffer_.get()[i] != kPattern) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+  std::unique_ptr<uint8_t, Free> buffer_;
+  size_t bytes_ = 0;
+  Tensor tensor_;
+};
+
+}  // namespace ck::test

@@ -1,0 +1,181 @@
+// Every optimised CPU kernel against the reference kernel, on the network's real shapes
+// (head_dim 56; 112/224/448/896 channels; 64-channel dilated convs; Hiera's windows and
+// q-pooling). Spatial extents are cut down where the kernel's code path does not depend on
+// them, to keep the suite fast on two cores. Each case requires NMSE <= 1e-10 (fp32), no
+// NaN/Inf, and intact guard bytes around the optimised kernel's output.
+#include <functional>
+#include <iomanip>
+#include <iostream>
+
+#include "backends/backend.hpp"
+#include "test_util.hpp"
+
+namespace ck::test {
+namespace {
+
+constexpr double kMaxNmse = 1e-10;
+
+struct OpCase {
+  std::string name;
+  Shape out_shape;
+  // Runs the op on `b` writing `out`; inputs are captured by the case.
+  std::function<Status(Backend& b, Tensor& out)> run;
+};
+
+std::vector<OpCase> make_cases() {
+  std::vector<OpCase> cases;
+  uint32_t seed = 1;
+  auto rnd = [&](const Shape& s, float lo = -1.0f, float hi = 1.0f) { return random_tensor(s, seed++, lo, hi); };
+
+  auto linear = [&](const std::string& name, int64_t m, int64_t k, int64_t n, bool bias) {
+    Tensor x = rnd({m, k}), w = rnd({n, k}, -0.1f, 0.1f), b = rnd({n});
+    cases.push_back({name, {m, n}, [=](Backend& be, Tensor& y) { return be.linear(x, w, bias ? &b : nullptr, y); }});
+  };
+  linear("linear qkv stage0 112->336", 1024, 112, 336, true);
+  linear("linear pool-proj 112->224", 256, 112, 224, true);
+  linear("linear mlp.fc1 stage2 448->1792", 512, 448, 1792, true);
+  linear("linear mlp.fc2 stage3 3584->896", 64, 3584, 896, true);
+  linear("linear decoder c4 896->256 (no bias)", 256, 896, 256, false);
+  {
+    Tensor a = rnd({128, 56}), b = rnd({56, 200});
+    cases.push_back({"matmul 128x56 @ 56x200", {128, 200}, [=](Backend& be, Tensor& c) { return be.matmul(a, b, c); }});
+  }
+
+  auto conv = [&](const std::string& name, Shape xs, int64_t o, int64_t k, Conv2dParams p, bool bias) {
+    Tensor x = rnd(xs), w = rnd({o, xs[1], k, k}, -0.2f, 0.2f), b = rnd({o});
+    const int64_t ho = (xs[2] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
+    const int64_t wo = (xs[3] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
+    cases.push_back({name, {xs[0], o, ho, wo}, [=](Backend& be, Tensor& y) { return be.conv2d(x, w, bias ? &b : nullptr, p, y); }});
+  };
+  conv("conv patch_embed 7x7 s4 p3 4->112", {1, 4, 128, 128}, 112, 7, {4, 3, 1}, true);
+  conv("conv refiner stem 3x3 7->64", {1, 7, 64, 64}, 64, 3, {1, 1, 1}, true);
+  for (int d : {1, 2, 4, 8}) {
+    conv("conv refiner 3x3 dilation " + std::to_string(d) + " 64->64", {1, 64, 48, 40}, 64, 3, {1, d, d}, true);
+  }
+  conv("conv linear_fuse 1x1 1024->256", {1, 1024, 16, 16}, 256, 1, {}, false);
+  conv("conv classifier 1x1 256->3", {1, 256, 32, 32}, 3, 1, {}, true);
+  conv("conv refiner.final 1x1 64->4", {1, 64, 64, 64}, 4, 1, {}, true);
+
+  for (int64_t c : {112, 224, 448, 896}) {
+    Tensor x = rnd({256, c}, -3.0f, 5.0f), w = rnd({c}), b = rnd({c});
+    cases.push_back({"layer_norm C=" + std::to_string(c), {256, c},
+                     [=](Backend& be, Tensor& y) { return be.layer_norm(x, w, b, 1e-6f, y); }});
+  }
+  {
+    // Offset inputs: one-pass E[x^2] - mean^2 would lose digits here; two-pass does not.
+    Tensor x = rnd({1, 64, 96, 80}, 2.0f, 4.0f), w = rnd({64}), b = rnd({64});
+    cases.push_back({"group_norm 8 groups 64ch", {1, 64, 96, 80},
+                     [=](Backend& be, Tensor& y) { return be.group_norm(x, 8, w, b, 1e-5f, y); }});
+  }
+  {
+    Tensor x = rnd({1, 256, 32, 32}), m = rnd({256}), v = rnd({256}, 0.5f, 2.0f), w = rnd({256}), b = rnd({256});
+    cases.push_back({"batch_norm 256ch", {1, 256, 32, 32},
+                     [=](Backend& be, Tensor& y) { return be.batch_norm(x, m, v, w, b, 1e-5f, y); }});
+  }
+  for (UnaryOp op : {UnaryOp::kGelu, UnaryOp::kRelu, UnaryOp::kSigmoid}) {
+    Tensor x = rnd({1, 448, 32, 32}, -8.0f, 8.0f);
+    cases.push_back({std::string(unary_op_name(op)) + " 448x32x32", x.shape(),
+                     [=](Backend& be, Tensor& y) { return be.unary(op, x, y); }});
+  }
+  {
+    Tensor x = rnd({64, 1024}, -10.0f, 10.0f);
+    cases.push_back({"softmax 64x1024", {64, 1024}, [=](Backend& be, Tensor& y) { return be.softmax(x, y); }});
+  }
+
+  auto attn = [&](const std::string& name, int grid, int heads, int window, bool q_pool) {
+    AttentionParams p;
+    p.heads = heads;
+    p.head_dim = 56;
+    p.grid_h = p.grid_w = grid;
+    p.window_h = p.window_w = window;
+    p.q_pool = q_pool;
+    p.scale = 1.0f / std::sqrt(56.0f);
+    Tensor qkv = rnd({static_cast<int64_t>(grid) * grid, 3LL * heads * 56}, -2.0f, 2.0f);
+    const int64_t out_tokens = q_pool ? static_cast<int64_t>(grid / 2) * (grid / 2) : static_cast<int64_t>(grid) * grid;
+    cases.push_back({name, {out_tokens, static_cast<int64_t>(heads) * 56},
+                     [=](Backend& be, Tensor& y) { return be.attention(qkv, p, y); }});
+  };
+  attn("attention blocks 0-1: 8x8 windows, 2 heads", 32, 2, 8, false);
+  attn("attention block 2: 8x8 windows, q-pooled, 4 heads", 32, 4, 8, true);
+  attn("attention blocks 3-4: 4x4 windows, 4 heads", 16, 4, 4, false);
+  attn("attention block 5: 4x4 windows, q-pooled, 8 heads", 16, 8, 4, true);
+  attn("attention blocks 6-20: global 1024 tokens, 8 heads", 32, 8, 32, false);
+  attn("attention block 21: global, q-pooled, 16 heads", 32, 16, 32, true);
+  attn("attention blocks 22-23: global 256 tokens, 16 heads", 16, 16, 16, false);
+
+  {
+    Tensor x = rnd({1, 32, 32, 224});
+    cases.push_back({"max_pool2x2 32x32x224 (tokens)", {1, 16, 16, 224},
+                     [=](Backend& be, Tensor& y) { return be.max_pool2x2(x, y); }});
+  }
+  auto resize = [&](const std::string& name, Shape in, int64_t ho, int64_t wo, bool cubic) {
+    Tensor x = rnd(in);
+    cases.push_back({name, {in[0], in[1], ho, wo}, [=](Backend& be, Tensor& y) {
+                       return cubic ? be.resize_bicubic(x, y) : be.resize_bilinear(x, y);
+                     }});
+  };
+  resize("bilinear decoder c4 x8 up 256ch", {1, 256, 16, 16}, 128, 128, false);
+  resize("bilinear logits x4 up", {1, 3, 128, 128}, 512, 512, false);
+  resize("bilinear non-integer down", {1, 3, 100, 60}, 37, 23, false);
+  resize("bicubic pos_embed 512->128 grid", {1, 112, 512, 512}, 128, 128, true);
+  resize("bicubic pos_embed 512->256 grid", {1, 112, 512, 512}, 256, 256, true);
+  resize("bicubic upscale 16->40", {1, 8, 16, 16}, 40, 40, true);
+  {
+    Tensor a = rnd({1, 256, 32, 32}), b = rnd({1, 256, 32, 32}), c = rnd({1, 256, 32, 32}), d = rnd({1, 256, 32, 32});
+    cases.push_back({"concat 4x256 channels", {1, 1024, 32, 32}, [=](Backend& be, Tensor& y) {
+                       const Tensor* xs[] = {&a, &b, &c, &d};
+                       return be.concat(xs, 1, y);
+                     }});
+    Tensor img = rnd({1, 3, 64, 64}), coarse = rnd({1, 4, 64, 64});
+    cases.push_back({"concat refiner input 3+4", {1, 7, 64, 64}, [=](Backend& be, Tensor& y) {
+                       const Tensor* xs[] = {&img, &coarse};
+                       return be.concat(xs, 1, y);
+                     }});
+  }
+  {
+    Tensor a = rnd({1, 64, 128, 128}), b = rnd({1, 64, 128, 128});
+    cases.push_back({"add 64x128x128", a.shape(), [=](Backend& be, Tensor& y) { return be.add(a, b, y); }});
+    cases.push_back({"mul 64x128x128", a.shape(), [=](Backend& be, Tensor& y) { return be.mul(a, b, y); }});
+  }
+  return cases;
+}
+
+TEST(OpCrossCheck, OptimisedCpuKernelsMatchReferenceOnModelShapes) {
+  auto ref = make_reference_backend();
+  auto cpu = make_cpu_backend();
+  std::cout << std::left << std::setw(56) << "op" << std::setw(14) << "NMSE" << "max abs\n";
+  for (const OpCase& c : make_cases()) {
+    SCOPED_TRACE(c.name);
+    Tensor expected = unwrap(Tensor::empty(c.out_shape));
+    GuardedTensor got(c.out_shape);
+    ASSERT_TRUE(c.run(*ref, expected).ok());
+    const Status st = c.run(*cpu, got.tensor());
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    const double e = nmse(got.tensor(), expected);
+    std::cout << std::setw(56) << c.name << std::setw(14) << std::scientific << std::setprecision(2) << e
+              << max_abs_diff(got.tensor(), expected) << "\n";
+    EXPECT_LE(e, kMaxNmse);
+    EXPECT_EQ(count_non_finite(got.tensor()), 0);
+    EXPECT_EQ(count_non_finite(expected), 0);
+    EXPECT_TRUE(got.guards_intact()) << "kernel wrote outside its output";
+  }
+}
+
+TEST(OpCrossCheck, ResultsDoNotDependOnThreadCount) {
+  auto cpu = make_cpu_backend();
+  for (const OpCase& c : make_cases()) {
+    SCOPED_TRACE(c.name);
+    Tensor one = unwrap(Tensor::empty(c.out_shape)), two = unwrap(Tensor::empty(c.out_shape));
+    cpu->set_num_threads(1);
+    ASSERT_TRUE(c.run(*cpu, one).ok());
+    cpu->set_num_threads(2);
+    ASSERT_TRUE(c.run(*cpu, two).ok());
+    // oneDNN may split reductions differently per thread count: allow float rounding only.
+    double scale = 1.0;
+    for (int64_t i = 0; i < one.numel(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(one.data<float>()[i])));
+    EXPECT_LE(max_abs_diff(one, two), 1e-6 * scale);
+  }
+}
+
+}  // namespace
+}  // namespace ck::test
