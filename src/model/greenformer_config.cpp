@@ -8,7 +8,7 @@ GreenFormerConfig GreenFormerConfig::base_plus() { return {}; }
 
 GreenFormerConfig GreenFormerConfig::tiny() {
   GreenFormerConfig c;
-  c.embed_dim = 16;
+  c.embed_dim = 8;
   c.num_heads = 1;
   c.stages = {1, 2, 3, 2};
   c.decoder_dim = 32;

@@ -22,7 +22,7 @@ struct GreenFormerConfig {
   int refiner_groups = 8;
 
   static GreenFormerConfig base_plus();
-  // embed_dim 16, 1 head, stages (1, 2, 3, 2), decoder 32, refiner 16: the committed test nets.
+  // embed_dim 8, 1 head, stages (1, 2, 3, 2), decoder 32, refiner 16: the committed test nets.
   static GreenFormerConfig tiny();
 
   int depth() const;

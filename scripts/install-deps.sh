@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every system package the engine needs to build and test, from Debian's archive.
+# Safe to run again; needs root (or sudo) on a Debian 12 machine.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+packages=(
+  build-essential cmake pkg-config ninja-build
+  libdnnl-dev            # oneDNN: CPU GEMM and convolution
+  ocl-icd-opencl-dev opencl-headers  # required by Debian's oneDNN CMake package
+  libzip-dev             # .pth checkpoints are zip archives
+  nlohmann-json3-dev     # safetensors headers
+  libcli11-dev           # command line
+  libopenimageio-dev     # image files (EXR, PNG, TIFF, JPEG, DPX)
+  libcurl4-openssl-dev   # checkpoint download
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "system dependencies ready"
