@@ -246,6 +246,13 @@ Status Backend::mul(const Tensor& a, const Tensor& b, Tensor& y) {
   return do_mul(a, b, y);
 }
 
+Status Backend::transpose(const Tensor& x, Tensor& y) {
+  CK_CHECK_T("transpose", "input", x, 2);
+  CK_CHECK_T("transpose", "output", y, 2);
+  CK_TRY(check_shape("transpose", "output", y, {x.size(1), x.size(0)}));
+  return do_transpose(x, y);
+}
+
 // Default kernels: a backend that does not override an op reports it loudly.
 Status Backend::do_linear(const Tensor&, const Tensor&, const Tensor*, Tensor&) { return unsupported("linear"); }
 Status Backend::do_matmul(const Tensor&, const Tensor&, Tensor&) { return unsupported("matmul"); }
@@ -271,6 +278,7 @@ Status Backend::do_resize_bicubic(const Tensor&, Tensor&) { return unsupported("
 Status Backend::do_concat(std::span<const Tensor* const>, int, Tensor&) { return unsupported("concat"); }
 Status Backend::do_add(const Tensor&, const Tensor&, Tensor&) { return unsupported("add"); }
 Status Backend::do_mul(const Tensor&, const Tensor&, Tensor&) { return unsupported("mul"); }
+Status Backend::do_transpose(const Tensor&, Tensor&) { return unsupported("transpose"); }
 
 std::unique_ptr<Backend> make_backend(BackendKind kind) {
   return kind == BackendKind::kReference ? make_reference_backend() : make_cpu_backend();

@@ -68,6 +68,8 @@ class Backend {
   Status concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   Status add(const Tensor& a, const Tensor& b, Tensor& y);  // same shapes; y may alias
   Status mul(const Tensor& a, const Tensor& b, Tensor& y);
+  // y (B, A) = x (A, B)^T: the layout change between tokens (H*W, C) and NCHW maps (C, H*W).
+  Status transpose(const Tensor& x, Tensor& y);
 
   // Number of CPU threads kernels may use (0 = library default).
   virtual void set_num_threads(int n) { num_threads_ = n; }
@@ -93,6 +95,7 @@ class Backend {
   virtual Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   virtual Status do_add(const Tensor& a, const Tensor& b, Tensor& y);
   virtual Status do_mul(const Tensor& a, const Tensor& b, Tensor& y);
+  virtual Status do_transpose(const Tensor& x, Tensor& y);
 
  private:
   int num_threads_ = 0;

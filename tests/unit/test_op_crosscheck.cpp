@@ -135,6 +135,11 @@ std::vector<OpCase> make_cases() {
   {
     Tensor a = rnd({1, 64, 128, 128}), b = rnd({1, 64, 128, 128});
     cases.push_back({"add 64x128x128", a.shape(), [=](Backend& be, Tensor& y) { return be.add(a, b, y); }});
+    Tensor tokens = rnd({4096, 112}), map = rnd({256, 33 * 35});
+    cases.push_back({"transpose tokens 4096x112 -> NCHW", {112, 4096},
+                     [=](Backend& be, Tensor& y) { return be.transpose(tokens, y); }});
+    cases.push_back({"transpose NCHW 256x(33x35) -> tokens", {33 * 35, 256},
+                     [=](Backend& be, Tensor& y) { return be.transpose(map, y); }});
     cases.push_back({"mul 64x128x128", a.shape(), [=](Backend& be, Tensor& y) { return be.mul(a, b, y); }});
   }
   return cases;

@@ -81,6 +81,24 @@ Status CpuBackend::do_mul(const Tensor& a, const Tensor& b, Tensor& y) {
   return ok_status();
 }
 
+Status CpuBackend::do_transpose(const Tensor& x, Tensor& y) {
+  // 32x32 tiles: each tile's reads and writes stay within a few cache lines per row.
+  constexpr int64_t kTile = 32;
+  const int64_t rows = x.size(0), cols = x.size(1);
+  const float* src = x.data<float>();
+  float* dst = y.data<float>();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+      for (int64_t c = c0; c < c1; ++c) {
+        for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+      }
+    }
+  }
+  return ok_status();
+}
+
 Status CpuBackend::do_max_pool2x2(const Tensor& x, Tensor& y) {
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
   const int64_t ho = h / 2, wo = w / 2;

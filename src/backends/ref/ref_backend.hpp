@@ -28,6 +28,7 @@ class ReferenceBackend final : public Backend {
   Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) override;
   Status do_add(const Tensor& a, const Tensor& b, Tensor& y) override;
   Status do_mul(const Tensor& a, const Tensor& b, Tensor& y) override;
+  Status do_transpose(const Tensor& x, Tensor& y) override;
 };
 
 }  // namespace ck::ref

@@ -63,6 +63,14 @@ Status ReferenceBackend::do_mul(const Tensor& a, const Tensor& b, Tensor& y) {
   return ok_status();
 }
 
+Status ReferenceBackend::do_transpose(const Tensor& x, Tensor& y) {
+  const int64_t rows = x.size(0), cols = x.size(1);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) y.data<float>()[c * rows + r] = x.data<float>()[r * cols + c];
+  }
+  return ok_status();
+}
+
 Status ReferenceBackend::do_max_pool2x2(const Tensor& x, Tensor& y) {
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
   const float* xp = x.data<float>();

@@ -1,0 +1,62 @@
+#include "model/greenformer.hpp"
+
+#include "model/weight_spec.hpp"
+
+namespace ck {
+
+Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend) {
+  CK_ASSIGN(GreenFormerConfig cfg, infer_config(weights));
+  CK_TRY(validate_state_dict(weights, cfg));
+  const WeightReader w(weights);
+  GreenFormer net;
+  net.backend_ = &backend;
+  net.cfg_ = cfg;
+  CK_ASSIGN(net.encoder_, Hiera::load(w, cfg, img_size, backend));
+  CK_ASSIGN(net.alpha_decoder_, DecoderHead::load(w, cfg, "alpha_decoder", 1));
+  CK_ASSIGN(net.fg_decoder_, DecoderHead::load(w, cfg, "fg_decoder", 3));
+  CK_ASSIGN(net.refiner_, Refiner::load(w, cfg));
+  return net;
+}
+
+Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages) const {
+  Backend& be = *backend_;
+  const int64_t s = img_size();
+  auto keep = [&](const char* name, const Tensor& t) {
+    if (stages) (*stages)[name] = t;
+  };
+  keep("input", x);
+  CK_ASSIGN(const auto features, encoder_.forward(be, x));
+  if (stages) {
+    for (int i = 0; i < 4; ++i) {
+      CK_ASSIGN(Tensor map, tokens_to_map(be, features[i].tokens, features[i].h, features[i].w));
+      keep(("encoder_feature_" + std::to_string(i)).c_str(), map);
+    }
+  }
+  CK_ASSIGN(Tensor alpha_logits, alpha_decoder_.forward(be, features));  // (1, 1, S/4, S/4)
+  CK_ASSIGN(Tensor fg_logits, fg_decoder_.forward(be, features));        // (1, 3, S/4, S/4)
+  keep("alpha_logits", alpha_logits);
+  keep("fg_logits", fg_logits);
+
+  // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
+  // side by side in one (1, 4, S, S) map, which is also the refiner's second input.
+  CK_ASSIGN(Tensor logits_up, new_tensor({1, 4, s, s}));
+  Tensor alpha_up = channel_slice(logits_up, 0, 1), fg_up = channel_slice(logits_up, 1, 3);
+  CK_TRY(be.resize_bilinear(alpha_logits, alpha_up));
+  CK_TRY(be.resize_bilinear(fg_logits, fg_up));
+  CK_ASSIGN(Tensor coarse, apply_unary(be, UnaryOp::kSigmoid, logits_up));
+  keep("alpha_logits_up", alpha_up);
+  keep("fg_logits_up", fg_up);
+  keep("alpha_coarse", channel_slice(coarse, 0, 1));
+  keep("fg_coarse", channel_slice(coarse, 1, 3));
+
+  CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), coarse));  // (1, 4, S, S)
+  keep("delta_logits", delta);
+  CK_ASSIGN(Tensor final_logits, add_tensors(be, logits_up, delta));
+  CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));
+  GreenFormerOutput out{channel_slice(final_logits, 0, 1), channel_slice(final_logits, 1, 3)};
+  keep("alpha_final", out.alpha);
+  keep("fg_final", out.fg);
+  return out;
+}
+
+}  // namespace ck

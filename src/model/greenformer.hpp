@@ -1,0 +1,46 @@
+// GreenFormer, CorridorKey's network: the Hiera encoder, the alpha and foreground decoder
+// heads and the refiner. Input (1, 4, S, S): ImageNet-normalised RGB and the raw alpha hint.
+// Output: alpha (1, 1, S, S) and straight sRGB foreground (1, 3, S, S), both in [0, 1].
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "model/decoder_head.hpp"
+#include "model/greenformer_config.hpp"
+#include "model/hiera.hpp"
+#include "model/refiner.hpp"
+
+namespace ck {
+
+// Every intermediate the parity tests compare, by the reference harness's names: input,
+// encoder_feature_0..3, alpha_logits, fg_logits, alpha_logits_up, fg_logits_up, alpha_coarse,
+// fg_coarse, delta_logits, alpha_final, fg_final (float32 NCHW).
+using StageTensors = std::map<std::string, Tensor>;
+
+struct GreenFormerOutput {
+  Tensor alpha;  // (1, 1, S, S)
+  Tensor fg;     // (1, 3, S, S)
+};
+
+class GreenFormer {
+ public:
+  // Builds the network for input size S (a multiple of 32) from a canonical state dict
+  // (see weights/checkpoint.hpp). The shapes are read off the weights and checked.
+  static Result<GreenFormer> create(const StateDict& weights, int img_size, Backend& backend);
+
+  // x (1, 4, S, S). When `stages` is given, every intermediate is stored in it as well.
+  Result<GreenFormerOutput> forward(const Tensor& x, StageTensors* stages = nullptr) const;
+
+  const GreenFormerConfig& config() const { return cfg_; }
+  int img_size() const { return encoder_.img_size(); }
+
+ private:
+  Backend* backend_ = nullptr;
+  GreenFormerConfig cfg_;
+  Hiera encoder_;
+  DecoderHead alpha_decoder_, fg_decoder_;
+  Refiner refiner_;
+};
+
+}  // namespace ck

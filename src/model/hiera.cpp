@@ -1,0 +1,130 @@
+#include "model/hiera.hpp"
+
+#include <cmath>
+
+#include "model/weight_spec.hpp"
+
+namespace ck {
+
+namespace {
+constexpr float kLayerNormEps = 1e-6f;
+constexpr int kMaskUnitTokens = 8;  // timm's mask_unit_size (8, 8) in stage-0 tokens
+// timm's mask_unit_attn = (True, True, False, False): windowed attention in stages 0 and 1.
+constexpr int kWindowedStages = 2;
+}  // namespace
+
+Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x) const {
+  const int64_t dim_out = attn_proj.weight.size(0);
+  const int64_t out_h = q_pool ? x.h / 2 : x.h, out_w = q_pool ? x.w / 2 : x.w;
+  CK_ASSIGN(Tensor xn, norm1(be, x.tokens));  // (h*w, dim_in)
+
+  // Shortcut: the pooling blocks project the normalised input and 2x2 max-pool it.
+  Tensor shortcut = x.tokens;
+  if (proj) {
+    CK_ASSIGN(Tensor projected, (*proj)(be, xn));  // (h*w, dim_out)
+    CK_ASSIGN(Tensor grid, projected.reshape({1, x.h, x.w, dim_out}));
+    CK_ASSIGN(Tensor pooled, new_tensor({1, out_h, out_w, dim_out}));
+    CK_TRY(be.max_pool2x2(grid, pooled));
+    CK_ASSIGN(shortcut, pooled.reshape({out_h * out_w, dim_out}));
+  }
+
+  // Mask-unit attention: qkv (h*w, 3 dim_out) -> (out_h*out_w, dim_out).
+  CK_ASSIGN(Tensor qkv_tokens, qkv(be, xn));
+  AttentionParams p;
+  p.heads = heads;
+  p.head_dim = static_cast<int>(dim_out / heads);
+  p.grid_h = static_cast<int>(x.h);
+  p.grid_w = static_cast<int>(x.w);
+  p.window_h = window > 0 ? window : p.grid_h;
+  p.window_w = window > 0 ? window : p.grid_w;
+  p.q_pool = q_pool;
+  p.scale = 1.0f / std::sqrt(static_cast<float>(p.head_dim));
+  CK_ASSIGN(Tensor attended, new_tensor({out_h * out_w, dim_out}));
+  CK_TRY(be.attention(qkv_tokens, p, attended));
+  CK_ASSIGN(Tensor attn_out, attn_proj(be, attended));
+  CK_TRY(be.add(shortcut, attn_out, attn_out));  // x = shortcut + attn(norm1(x))
+  Tensor& residual = attn_out;
+
+  // MLP: x = x + fc2(gelu(fc1(norm2(x)))).
+  CK_ASSIGN(Tensor h2, norm2(be, residual));
+  CK_ASSIGN(Tensor hidden, fc1(be, h2));
+  CK_TRY(be.unary(UnaryOp::kGelu, hidden, hidden));
+  CK_ASSIGN(Tensor mlp_out, fc2(be, hidden));
+  CK_TRY(be.add(residual, mlp_out, residual));
+  return TokenGrid{residual, out_h, out_w};
+}
+
+Result<Tensor> resize_pos_embed(Backend& be, const Tensor& pos_embed, int64_t grid) {
+  CK_ASSIGN(const int64_t src, pos_embed_grid(pos_embed));
+  const int64_t tokens = pos_embed.size(1), c = pos_embed.size(2);
+  CK_ASSIGN(Tensor flat, pos_embed.reshape({tokens, c}));
+  if (src == grid) return flat;
+  CK_ASSIGN(Tensor map, tokens_to_map(be, flat, src, src));  // (1, C, g, g)
+  CK_ASSIGN(Tensor resized, new_tensor({1, c, grid, grid}));
+  CK_TRY(be.resize_bicubic(map, resized));
+  return map_to_tokens(be, resized);
+}
+
+Result<Hiera> Hiera::load(const WeightReader& w, const GreenFormerConfig& cfg, int img_size, Backend& be) {
+  if (img_size <= 0 || img_size % 32 != 0) {
+    return err(ErrorCode::kInvalidArgument, "image size ", img_size, " is not a positive multiple of 32");
+  }
+  Hiera h;
+  h.img_size_ = img_size;
+  h.stage_ends_ = cfg.stage_ends();
+  const std::string enc = "encoder.model.";
+  CK_ASSIGN(h.patch_embed_, Conv2d::load(w, enc + "patch_embed.proj", cfg.in_chans, cfg.embed_dim, 7, {4, 3, 1}));
+
+  // pos_embed comes on the grid the weights were trained at (512 for the official ones).
+  CK_ASSIGN(const Shape pos_shape, w.shape_of(enc + "pos_embed"));
+  const int64_t pos_tokens = pos_shape.size() == 3 ? pos_shape[1] : -1;
+  CK_ASSIGN(Tensor pos, w.get(enc + "pos_embed", {1, pos_tokens, cfg.embed_dim}));
+  CK_ASSIGN(h.pos_embed_, resize_pos_embed(be, pos, img_size / 4));
+
+  for (int b = 0; b < cfg.depth(); ++b) {
+    const std::string p = enc + "blocks." + std::to_string(b) + ".";
+    const int stage = cfg.block_stage(b);
+    // The input's stage decides the window (timm lags the mask-unit flag by one block).
+    const int input_stage = b == 0 ? 0 : cfg.block_stage(b - 1);
+    const int64_t dim_out = cfg.stage_dim(stage), dim_in = cfg.stage_dim(input_stage);
+    HieraBlock blk;
+    CK_ASSIGN(blk.norm1, LayerNorm::load(w, p + "norm1", dim_in, kLayerNormEps));
+    if (dim_in != dim_out) {
+      CK_ASSIGN(blk.proj, Linear::load(w, p + "proj", dim_in, dim_out));
+    }
+    CK_ASSIGN(blk.qkv, Linear::load(w, p + "attn.qkv", dim_in, 3 * dim_out));
+    CK_ASSIGN(blk.attn_proj, Linear::load(w, p + "attn.proj", dim_out, dim_out));
+    CK_ASSIGN(blk.norm2, LayerNorm::load(w, p + "norm2", dim_out, kLayerNormEps));
+    CK_ASSIGN(blk.fc1, Linear::load(w, p + "mlp.fc1", dim_out, cfg.mlp_ratio * dim_out));
+    CK_ASSIGN(blk.fc2, Linear::load(w, p + "mlp.fc2", cfg.mlp_ratio * dim_out, dim_out));
+    blk.heads = cfg.stage_heads(stage);
+    blk.q_pool = cfg.is_pooling_block(b);
+    blk.window = input_stage < kWindowedStages ? kMaskUnitTokens >> input_stage : 0;
+    h.blocks_.push_back(std::move(blk));
+  }
+  return h;
+}
+
+Result<std::array<TokenGrid, 4>> Hiera::forward(Backend& be, const Tensor& x) const {
+  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != patch_embed_.weight.size(1) || x.size(2) != img_size_ ||
+      x.size(3) != img_size_) {
+    return err(ErrorCode::kInvalidArgument, "encoder input is ", shape_str(x.shape()), ", expected (1, ",
+               patch_embed_.weight.size(1), ", ", img_size_, ", ", img_size_, ")");
+  }
+  CK_ASSIGN(Tensor embedded, patch_embed_(be, x));  // (1, C, S/4, S/4)
+  const int64_t g = img_size_ / 4;
+  TokenGrid cur;
+  CK_ASSIGN(cur.tokens, map_to_tokens(be, embedded));  // (g*g, C)
+  cur.h = cur.w = g;
+  CK_TRY(be.add(cur.tokens, pos_embed_, cur.tokens));
+
+  std::array<TokenGrid, 4> features;
+  size_t stage = 0;
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    CK_ASSIGN(cur, blocks_[b].forward(be, cur));
+    if (static_cast<int>(b) == stage_ends_[stage]) features[stage++] = cur;
+  }
+  return features;
+}
+
+}  // namespace ck

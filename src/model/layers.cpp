@@ -1,0 +1,136 @@
+#include "model/layers.hpp"
+
+namespace ck {
+
+Result<Tensor> WeightReader::get(const std::string& name, const Shape& expected_shape) const {
+  const auto it = sd_.find(name);
+  if (it == sd_.end()) return err(ErrorCode::kFormat, "checkpoint has no tensor '", name, "'");
+  const Tensor& t = it->second;
+  if (t.shape() != expected_shape) {
+    return err(ErrorCode::kFormat, "checkpoint tensor '", name, "' has shape ", shape_str(t.shape()), ", expected ",
+               shape_str(expected_shape));
+  }
+  if (t.dtype() == DType::I64) return err(ErrorCode::kFormat, "checkpoint tensor '", name, "' is an integer tensor");
+  if (t.dtype() == DType::F32 && t.is_contiguous()) return t;
+  return t.to(DType::F32);
+}
+
+Result<Shape> WeightReader::shape_of(const std::string& name) const {
+  const auto it = sd_.find(name);
+  if (it == sd_.end()) return err(ErrorCode::kFormat, "checkpoint has no tensor '", name, "'");
+  return it->second.shape();
+}
+
+Result<Tensor> new_tensor(const Shape& shape) { return Tensor::empty(shape, DType::F32); }
+
+Result<Linear> Linear::load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out, bool bias) {
+  Linear l;
+  CK_ASSIGN(l.weight, w.get(prefix + ".weight", {out, in}));
+  if (bias) {
+    CK_ASSIGN(l.bias, w.get(prefix + ".bias", {out}));
+  }
+  return l;
+}
+
+Result<Tensor> Linear::operator()(Backend& be, const Tensor& x) const {
+  CK_ASSIGN(Tensor y, new_tensor({x.size(0), weight.size(0)}));
+  CK_TRY(be.linear(x, weight, bias.raw() ? &bias : nullptr, y));
+  return y;
+}
+
+Result<LayerNorm> LayerNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, float eps) {
+  LayerNorm n;
+  CK_ASSIGN(n.weight, w.get(prefix + ".weight", {c}));
+  CK_ASSIGN(n.bias, w.get(prefix + ".bias", {c}));
+  n.eps = eps;
+  return n;
+}
+
+Result<Tensor> LayerNorm::operator()(Backend& be, const Tensor& x) const {
+  CK_ASSIGN(Tensor y, new_tensor(x.shape()));
+  CK_TRY(be.layer_norm(x, weight, bias, eps, y));
+  return y;
+}
+
+Result<Conv2d> Conv2d::load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out, int k,
+                            Conv2dParams params, bool bias) {
+  Conv2d c;
+  CK_ASSIGN(c.weight, w.get(prefix + ".weight", {out, in, k, k}));
+  if (bias) {
+    CK_ASSIGN(c.bias, w.get(prefix + ".bias", {out}));
+  }
+  c.params = params;
+  return c;
+}
+
+Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x) const {
+  const int64_t k = weight.size(2);
+  const auto out_size = [&](int64_t n) {
+    return (n + 2 * params.padding - params.dilation * (k - 1) - 1) / params.stride + 1;
+  };
+  CK_ASSIGN(Tensor y, new_tensor({x.size(0), weight.size(0), out_size(x.size(2)), out_size(x.size(3))}));
+  CK_TRY(be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, y));
+  return y;
+}
+
+Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, int groups,
+                                  float eps) {
+  GroupNorm n;
+  CK_ASSIGN(n.weight, w.get(prefix + ".weight", {c}));
+  CK_ASSIGN(n.bias, w.get(prefix + ".bias", {c}));
+  n.groups = groups;
+  n.eps = eps;
+  return n;
+}
+
+Result<Tensor> GroupNorm::operator()(Backend& be, const Tensor& x) const {
+  CK_ASSIGN(Tensor y, new_tensor(x.shape()));
+  CK_TRY(be.group_norm(x, groups, weight, bias, eps, y));
+  return y;
+}
+
+Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w) {
+  if (tokens.dim() != 2 || tokens.size(0) != h * w) {
+    return err(ErrorCode::kInvalidArgument, "tokens ", shape_str(tokens.shape()), " do not form a ", h, "x", w,
+               " grid");
+  }
+  const int64_t c = tokens.size(1);
+  CK_ASSIGN(Tensor planes, new_tensor({c, h * w}));
+  CK_TRY(be.transpose(tokens, planes));
+  return planes.reshape({1, c, h, w});
+}
+
+Result<Tensor> map_to_tokens(Backend& be, const Tensor& map) {
+  if (map.dim() != 4 || map.size(0) != 1) {
+    return err(ErrorCode::kInvalidArgument, "expected a (1, C, H, W) map, got ", shape_str(map.shape()));
+  }
+  CK_ASSIGN(Tensor planes, map.reshape({map.size(1), map.size(2) * map.size(3)}));
+  CK_ASSIGN(Tensor tokens, new_tensor({planes.size(1), planes.size(0)}));
+  CK_TRY(be.transpose(planes, tokens));
+  return tokens;
+}
+
+Tensor channel_slice(const Tensor& map, int64_t c0, int64_t n) {
+  const int64_t plane = map.size(2) * map.size(3);
+  return Tensor::wrap(map.data<float>() + c0 * plane, {1, n, map.size(2), map.size(3)}, DType::F32, map.owner());
+}
+
+Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x) {
+  CK_ASSIGN(Tensor y, new_tensor(x.shape()));
+  CK_TRY(be.unary(op, x, y));
+  return y;
+}
+
+Result<Tensor> add_tensors(Backend& be, const Tensor& a, const Tensor& b) {
+  CK_ASSIGN(Tensor y, new_tensor(a.shape()));
+  CK_TRY(be.add(a, b, y));
+  return y;
+}
+
+Result<Tensor> resize_bilinear_to(Backend& be, const Tensor& map, int64_t h, int64_t w) {
+  CK_ASSIGN(Tensor y, new_tensor({map.size(0), map.size(1), h, w}));
+  CK_TRY(be.resize_bilinear(map, y));
+  return y;
+}
+
+}  // namespace ck

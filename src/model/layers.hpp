@@ -1,0 +1,74 @@
+// The building blocks the network is written with: weights taken from a checkpoint by their
+// PyTorch names, and the layers that run them on a backend. Activations are fp32 and
+// contiguous; "tokens" are (H*W, C) in raster order, "maps" are NCHW with N = 1.
+#pragma once
+
+#include <string>
+
+#include "backends/backend.hpp"
+#include "weights/state_dict.hpp"
+
+namespace ck {
+
+// Reads weights by name as contiguous fp32 tensors (converting f16/bf16 and strided storage).
+class WeightReader {
+ public:
+  explicit WeightReader(const StateDict& sd) : sd_(sd) {}
+  Result<Tensor> get(const std::string& name, const Shape& expected_shape) const;
+  // The stored shape, for tensors whose size the checkpoint decides (pos_embed's grid).
+  Result<Shape> shape_of(const std::string& name) const;
+
+ private:
+  const StateDict& sd_;
+};
+
+Result<Tensor> new_tensor(const Shape& shape);
+
+// nn.Linear: y (M, out) = x (M, in) @ W^T + b.
+struct Linear {
+  Tensor weight;  // (out, in)
+  Tensor bias;    // (out) or undefined
+  static Result<Linear> load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out,
+                             bool bias = true);
+  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+};
+
+// nn.LayerNorm over the last dim of (M, C).
+struct LayerNorm {
+  Tensor weight, bias;  // (C)
+  float eps = 1e-6f;
+  static Result<LayerNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, float eps);
+  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+};
+
+// nn.Conv2d with square kernels on NCHW maps.
+struct Conv2d {
+  Tensor weight;  // (out, in, k, k)
+  Tensor bias;    // (out) or undefined
+  Conv2dParams params;
+  static Result<Conv2d> load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out, int k,
+                             Conv2dParams params, bool bias = true);
+  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+};
+
+// nn.GroupNorm on NCHW maps, statistics over the whole image.
+struct GroupNorm {
+  Tensor weight, bias;  // (C)
+  int groups = 1;
+  float eps = 1e-5f;
+  static Result<GroupNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, int groups, float eps);
+  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+};
+
+// Layout changes: tokens (H*W, C) <-> map (1, C, H, W).
+Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w);
+Result<Tensor> map_to_tokens(Backend& be, const Tensor& map);
+
+// Channels [c0, c0 + n) of a map with N = 1: a view, no copy.
+Tensor channel_slice(const Tensor& map, int64_t c0, int64_t n);
+
+Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x);  // new tensor
+Result<Tensor> add_tensors(Backend& be, const Tensor& a, const Tensor& b);  // new tensor
+Result<Tensor> resize_bilinear_to(Backend& be, const Tensor& map, int64_t h, int64_t w);
+
+}  // namespace ck

@@ -1,0 +1,59 @@
+#include "model/refiner.hpp"
+
+namespace ck {
+
+namespace {
+constexpr float kGroupNormEps = 1e-5f;
+constexpr float kDeltaScale = 10.0f;
+}  // namespace
+
+Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
+  CK_ASSIGN(Tensor out, conv1(be, x));
+  CK_ASSIGN(out, gn1(be, out));
+  CK_TRY(be.unary(UnaryOp::kRelu, out, out));
+  CK_ASSIGN(out, conv2(be, out));
+  CK_ASSIGN(out, gn2(be, out));
+  CK_TRY(be.add(out, x, out));
+  CK_TRY(be.unary(UnaryOp::kRelu, out, out));
+  return out;
+}
+
+Result<Refiner> Refiner::load(const WeightReader& w, const GreenFormerConfig& cfg) {
+  const int64_t c = cfg.refiner_channels;
+  Refiner r;
+  CK_ASSIGN(r.stem_conv_, Conv2d::load(w, "refiner.stem.0", 7, c, 3, {1, 1, 1}));
+  CK_ASSIGN(r.stem_gn_, GroupNorm::load(w, "refiner.stem.1", c, cfg.refiner_groups, kGroupNormEps));
+  for (int i = 0; i < 4; ++i) {
+    const std::string p = "refiner.res" + std::to_string(i + 1) + ".";
+    const int dilation = 1 << i;
+    RefinerBlock& b = r.blocks_[i];
+    CK_ASSIGN(b.conv1, Conv2d::load(w, p + "conv1", c, c, 3, {1, dilation, dilation}));
+    CK_ASSIGN(b.gn1, GroupNorm::load(w, p + "gn1", c, cfg.refiner_groups, kGroupNormEps));
+    CK_ASSIGN(b.conv2, Conv2d::load(w, p + "conv2", c, c, 3, {1, dilation, dilation}));
+    CK_ASSIGN(b.gn2, GroupNorm::load(w, p + "gn2", c, cfg.refiner_groups, kGroupNormEps));
+  }
+  CK_ASSIGN(r.final_, Conv2d::load(w, "refiner.final", c, 4, 1, {}));
+  // Scale copies, never the checkpoint's own storage (it may be a read-only mapping).
+  CK_ASSIGN(r.final_.weight, r.final_.weight.clone());
+  CK_ASSIGN(r.final_.bias, r.final_.bias.clone());
+  for (Tensor* t : {&r.final_.weight, &r.final_.bias}) {
+    for (int64_t i = 0; i < t->numel(); ++i) t->data<float>()[i] *= kDeltaScale;
+  }
+  return r;
+}
+
+Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& coarse) const {
+  const int64_t h = rgb.size(2), w = rgb.size(3);
+  CK_ASSIGN(Tensor x, new_tensor({1, 7, h, w}));
+  const Tensor* parts[] = {&rgb, &coarse};
+  CK_TRY(be.concat(parts, 1, x));
+  CK_ASSIGN(x, stem_conv_(be, x));
+  CK_ASSIGN(x, stem_gn_(be, x));
+  CK_TRY(be.unary(UnaryOp::kRelu, x, x));
+  for (const RefinerBlock& b : blocks_) {
+    CK_ASSIGN(x, b.forward(be, x));
+  }
+  return final_(be, x);
+}
+
+}  // namespace ck

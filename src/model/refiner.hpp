@@ -1,0 +1,36 @@
+// CorridorKey's refiner: a dilated residual CNN at full resolution that predicts corrections
+// (delta logits) to the coarse alpha and foreground.
+//   stem: conv3x3 7->C, GroupNorm, ReLU
+//   res1..res4 (dilation 1, 2, 4, 8): relu(gn2(conv2(relu(gn1(conv1(x))))) + x)
+//   final: conv1x1 C->4, times 10
+#pragma once
+
+#include <array>
+
+#include "model/greenformer_config.hpp"
+#include "model/layers.hpp"
+
+namespace ck {
+
+struct RefinerBlock {
+  Conv2d conv1, conv2;
+  GroupNorm gn1, gn2;
+  Result<Tensor> forward(Backend& be, const Tensor& x) const;
+};
+
+class Refiner {
+ public:
+  static Result<Refiner> load(const WeightReader& w, const GreenFormerConfig& cfg);
+
+  // rgb (1, 3, S, S) normalised image, coarse (1, 4, S, S) [alpha, fg] probabilities
+  // -> delta logits (1, 4, S, S).
+  Result<Tensor> forward(Backend& be, const Tensor& rgb, const Tensor& coarse) const;
+
+ private:
+  Conv2d stem_conv_;  // refiner.stem.0
+  GroupNorm stem_gn_;  // refiner.stem.1
+  std::array<RefinerBlock, 4> blocks_;
+  Conv2d final_;  // refiner.final with the x10 output scale folded into weight and bias
+};
+
+}  // namespace ck
