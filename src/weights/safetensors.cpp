@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "weights/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 #include "weights/mapped_file.hpp"
 
 namespace ck {

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::function<int()> run;
   ck::cli::add_convert_command(app, run);
+  ck::cli::add_infer_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,10 +8,13 @@ IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 
-def sample_plate_and_hint(size: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
-    """Returns plate (size, size, 3) sRGB in [0,1] and hint (size, size) in [0,1]."""
+def sample_plate_and_hint(size: int, seed: int = 7, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Returns plate (size, width, 3) sRGB in [0,1] and hint (size, width) in [0,1]; width
+    defaults to size. Coordinates are normalised per axis, so a wide frame stretches the scene."""
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    width = width or size
+    y, x = np.mgrid[0:size, 0:width].astype(np.float32)
+    y, x = y / size, x / width
     # Unevenly lit green screen with sensor noise.
     light = 0.75 + 0.2 * np.sin(3.1 * x + 1.3) * np.cos(2.3 * y)
     plate = np.stack([0.12 * light, 0.72 * light, 0.22 * light], axis=-1)
@@ -35,7 +38,7 @@ def sample_plate_and_hint(size: int, seed: int = 7) -> tuple[np.ndarray, np.ndar
     hint = np.zeros_like(inside)
     for dy in range(-k, k + 1, max(1, k // 2)):
         for dx in range(-k, k + 1, max(1, k // 2)):
-            hint += pad[k + dy:k + dy + size, k + dx:k + dx + size]
+            hint += pad[k + dy:k + dy + size, k + dx:k + dx + width]
     hint /= hint.max()
     return plate, hint.astype(np.float32)
 

@@ -1,0 +1,26 @@
+// Image files through OpenImageIO. Pixels come in as float: 8- and 16-bit integers scaled to
+// [0, 1], float formats (EXR) as stored, with no clamp.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace ck {
+
+struct Image {
+  int width = 0, height = 0, channels = 0;
+  std::vector<float> pixels;  // interleaved, row-major: (height, width, channels)
+  float at(int y, int x, int c) const {
+    return pixels[(static_cast<size_t>(y) * width + x) * channels + c];
+  }
+};
+
+Result<Image> read_image(const std::string& path);
+
+// Writes an 8-bit file (format from the extension: .png, .tif, .jpg); values are clamped to
+// [0, 1] and rounded. Atomic: the target appears complete or not at all.
+Status write_image_8bit(const std::string& path, const Image& image);
+
+}  // namespace ck

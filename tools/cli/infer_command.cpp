@@ -1,0 +1,111 @@
+// corridorkey infer: keys one plate with its alpha hint through the network and writes
+// alpha.png and foreground.png at the plate's size (8-bit), optionally every stage tensor.
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "backends/backend.hpp"
+#include "commands.hpp"
+#include "image/network_input.hpp"
+#include "io/image_file.hpp"
+#include "model/greenformer.hpp"
+#include "weights/checkpoint.hpp"
+#include "weights/safetensors.hpp"
+
+namespace ck::cli {
+
+namespace {
+
+struct InferOptions {
+  std::string image, hint, checkpoint, output_dir = ".", dump_tensors;
+  int img_size = 512;
+  int threads = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Status run(const InferOptions& o) {
+  if (o.img_size <= 0 || o.img_size % 32 != 0) {
+    return err(ErrorCode::kInvalidArgument, "--img-size ", o.img_size, " is not a positive multiple of 32");
+  }
+  std::string checkpoint = o.checkpoint;
+  if (checkpoint.empty()) {
+    const char* env = std::getenv("CORRIDORKEY_CHECKPOINT");
+    if (env == nullptr || *env == '\0') {
+      return err(ErrorCode::kInvalidArgument,
+                 "no checkpoint: pass --checkpoint PATH or set CORRIDORKEY_CHECKPOINT (the official weights are "
+                 "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)");
+    }
+    checkpoint = env;
+  }
+  CK_ASSIGN(const Image plate, read_image(o.image));
+  CK_ASSIGN(Image hint, read_image(o.hint));
+
+  auto backend = make_cpu_backend();
+  if (o.threads > 0) backend->set_num_threads(o.threads);
+  if (hint.width != plate.width || hint.height != plate.height) {
+    std::cerr << "corridorkey infer: warning: hint '" << o.hint << "' is " << hint.width << "x" << hint.height
+              << ", the plate is " << plate.width << "x" << plate.height << "; resizing the hint (bilinear)\n";
+    CK_ASSIGN(hint, resize_image(*backend, hint, plate.width, plate.height));
+  }
+
+  const auto t_load = std::chrono::steady_clock::now();
+  CK_ASSIGN(const Checkpoint ck, load_checkpoint(checkpoint));
+  auto net = GreenFormer::create(ck.tensors, o.img_size, *backend);
+  if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
+  const double load_s = seconds_since(t_load);
+
+  CK_ASSIGN(const Tensor x, make_network_input(*backend, plate, hint, o.img_size));
+  StageTensors stages;
+  const auto t_net = std::chrono::steady_clock::now();
+  CK_ASSIGN(const GreenFormerOutput out, net->forward(x, o.dump_tensors.empty() ? nullptr : &stages));
+  const double net_s = seconds_since(t_net);
+
+  CK_ASSIGN(const Image alpha, map_to_image(*backend, out.alpha, plate.width, plate.height));
+  CK_ASSIGN(const Image fg, map_to_image(*backend, out.fg, plate.width, plate.height));
+  std::error_code ec;
+  std::filesystem::create_directories(o.output_dir, ec);
+  if (ec) return err(ErrorCode::kIo, "cannot create output directory '", o.output_dir, "': ", ec.message());
+  const std::string alpha_path = (std::filesystem::path(o.output_dir) / "alpha.png").string();
+  const std::string fg_path = (std::filesystem::path(o.output_dir) / "foreground.png").string();
+  CK_TRY(write_image_8bit(alpha_path, alpha));
+  CK_TRY(write_image_8bit(fg_path, fg));
+  if (!o.dump_tensors.empty()) {
+    StateDict dump(stages.begin(), stages.end());
+    CK_TRY(write_safetensors(o.dump_tensors, dump, {{"img_size", std::to_string(o.img_size)}}));
+  }
+  std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.img_size
+            << ": weights " << load_s << " s, network " << net_s << " s -> " << alpha_path << ", " << fg_path
+            << (o.dump_tensors.empty() ? "" : ", " + o.dump_tensors) << "\n";
+  return ok_status();
+}
+
+}  // namespace
+
+void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
+  auto opts = std::make_shared<InferOptions>();
+  CLI::App* cmd = app.add_subcommand("infer", "Key one image with its alpha hint; write alpha.png and foreground.png");
+  cmd->add_option("--image", opts->image, "plate (RGB image)")->required();
+  cmd->add_option("--hint", opts->hint, "coarse alpha hint (first channel used)")->required();
+  cmd->add_option("--checkpoint", opts->checkpoint,
+                  "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
+  cmd->add_option("--img-size", opts->img_size, "network resolution S, a multiple of 32")->capture_default_str();
+  cmd->add_option("--output-dir", opts->output_dir, "where alpha.png and foreground.png go")->capture_default_str();
+  cmd->add_option("--dump-tensors", opts->dump_tensors, "also write every stage tensor to this safetensors file");
+  cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
+  cmd->callback([opts, &run_fn] {
+    run_fn = [opts] {
+      const Status st = run(*opts);
+      if (st.ok()) return 0;
+      std::cerr << "corridorkey infer: " << st.error().message << "\n";
+      return 1;
+    };
+  });
+}
+
+}  // namespace ck::cli
