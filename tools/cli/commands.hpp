@@ -9,5 +9,6 @@ namespace ck::cli {
 // Adds a sub-command to `app`; `run` is set to the function to call when it was chosen.
 void add_convert_command(CLI::App& app, std::function<int()>& run);
 void add_infer_command(CLI::App& app, std::function<int()>& run);
+void add_bench_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace ck::cli

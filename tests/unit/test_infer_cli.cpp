@@ -1,0 +1,110 @@
+// `corridorkey infer` end to end on the bundled sample with the committed tiny weights, and
+// every kind of bad input it must refuse without writing anything.
+#include <filesystem>
+
+#include "cli_runner.hpp"
+#include "io/image_file.hpp"
+#include "test_util.hpp"
+#include "weights/safetensors.hpp"
+
+namespace ck::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kSamples = std::string(CK_FIXTURES_DIR) + "/../../samples/";
+
+class InferCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ck_infer_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string args(const std::string& extra, const std::string& hint = kSamples + "hint.png") const {
+    return "infer --image " + kSamples + "plate.png --hint " + hint + " --checkpoint " +
+           fixture_path("checkpoints/tiny_official.pth") + " --output-dir " + path("out") + " " + extra;
+  }
+  fs::path dir_;
+};
+
+TEST_F(InferCli, KeysTheSampleAndDumpsEveryStage) {
+  const CliResult r = run_cli(args("--img-size 64 --dump-tensors " + path("stages.safetensors")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Image alpha = unwrap(read_image(path("out/alpha.png")));
+  const Image fg = unwrap(read_image(path("out/foreground.png")));
+  EXPECT_EQ(alpha.width, 960);
+  EXPECT_EQ(alpha.height, 540);
+  EXPECT_EQ(alpha.channels, 1);
+  EXPECT_EQ(fg.channels, 3);
+  EXPECT_EQ(fg.width, 960);
+  const StateDict stages = unwrap(read_safetensors(path("stages.safetensors"))).tensors;
+  EXPECT_EQ(stages.size(), 14u);
+  EXPECT_EQ(stages.at("input").shape(), (Shape{1, 4, 64, 64}));
+  EXPECT_EQ(stages.at("encoder_feature_3").shape(), (Shape{1, 64, 2, 2}));
+  EXPECT_EQ(stages.at("fg_final").shape(), (Shape{1, 3, 64, 64}));
+  // The matte written is the network's alpha brought back to the plate's size: not constant.
+  float lo = 1, hi = 0;
+  for (float v : alpha.pixels) lo = std::min(lo, v), hi = std::max(hi, v);
+  EXPECT_LT(lo, hi);
+}
+
+TEST_F(InferCli, HintOfAnotherSizeIsResizedWithAWarning) {
+  Image small = unwrap(read_image(kSamples + "hint.png"));
+  Image half{480, 270, 1, std::vector<float>(480 * 270)};
+  for (int y = 0; y < 270; ++y) {
+    for (int x = 0; x < 480; ++x) half.pixels[y * 480 + x] = small.at(2 * y, 2 * x, 0);
+  }
+  ASSERT_TRUE(write_image_8bit(path("half_hint.png"), half).ok());
+  const CliResult r = run_cli(args("--img-size 32", path("half_hint.png")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("warning: hint"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("480x270"), std::string::npos) << r.output;
+}
+
+TEST_F(InferCli, BadInputFailsClearlyAndWritesNothing) {
+  struct Case {
+    std::string args, expect;
+  };
+  const Case cases[] = {
+      {args("--img-size 100"), "--img-size 100 is not a positive multiple of 32"},
+      {"infer --image /nonexistent/plate.png --hint " + kSamples + "hint.png --checkpoint " +
+           fixture_path("checkpoints/tiny_official.pth") + " --output-dir " + path("out"),
+       "/nonexistent/plate.png"},
+      {args("--img-size 64", fixture_path("tiny/weights.safetensors")), "weights.safetensors"},
+      {"infer --image " + kSamples + "plate.png --hint " + kSamples + "hint.png --checkpoint " +
+           fixture_path("checkpoints/malicious.pth") + " --output-dir " + path("out"),
+       "malicious.pth"},
+  };
+  for (const Case& c : cases) {
+    const CliResult r = run_cli(c.args);
+    EXPECT_NE(r.exit_code, 0) << c.args;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(path("out/alpha.png"))) << c.args;
+  }
+}
+
+TEST_F(InferCli, CheckpointThatDoesNotFitIsNamed) {
+  StateDict sd = unwrap(read_safetensors(fixture_path("tiny/weights.safetensors"))).tensors;
+  sd.erase("fg_decoder.classifier.bias");
+  ASSERT_TRUE(write_safetensors(path("partial.safetensors"), sd).ok());
+  const CliResult r = run_cli("infer --image " + kSamples + "plate.png --hint " + kSamples +
+                              "hint.png --img-size 64 --checkpoint " + path("partial.safetensors") +
+                              " --output-dir " + path("out"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("partial.safetensors"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("missing: fg_decoder.classifier.bias"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(path("out")));
+}
+
+TEST_F(InferCli, WithoutACheckpointItSaysWhereTheWeightsComeFrom) {
+  unsetenv("CORRIDORKEY_CHECKPOINT");  // inherited by the tool
+  const CliResult r = run_cli("infer --image " + kSamples + "plate.png --hint " + kSamples + "hint.png");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("nikopueringer/CorridorKey_v1.0"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace ck::test
