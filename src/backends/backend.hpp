@@ -52,6 +52,7 @@ class Backend {
   // Normalises over the last dim of x (M, C); weight/bias (C).
   Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   // x (N, C, H, W); statistics per (sample, group) over C/groups channels and the whole image.
+  // y may alias x.
   Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
   Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,

@@ -83,11 +83,7 @@ Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& pref
   return n;
 }
 
-Result<Tensor> GroupNorm::operator()(Backend& be, const Tensor& x) const {
-  CK_ASSIGN(Tensor y, new_tensor(x.shape()));
-  CK_TRY(be.group_norm(x, groups, weight, bias, eps, y));
-  return y;
-}
+Status GroupNorm::in_place(Backend& be, Tensor& x) const { return be.group_norm(x, groups, weight, bias, eps, x); }
 
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w) {
   if (tokens.dim() != 2 || tokens.size(0) != h * w) {

@@ -57,7 +57,8 @@ struct GroupNorm {
   int groups = 1;
   float eps = 1e-5f;
   static Result<GroupNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, int groups, float eps);
-  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+  // In place: at S = 2048 a 64-channel map is 1 GiB, so the refiner does not copy it.
+  Status in_place(Backend& be, Tensor& x) const;
 };
 
 // Layout changes: tokens (H*W, C) <-> map (1, C, H, W).

@@ -9,10 +9,10 @@ constexpr float kDeltaScale = 10.0f;
 
 Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
   CK_ASSIGN(Tensor out, conv1(be, x));
-  CK_ASSIGN(out, gn1(be, out));
+  CK_TRY(gn1.in_place(be, out));
   CK_TRY(be.unary(UnaryOp::kRelu, out, out));
   CK_ASSIGN(out, conv2(be, out));
-  CK_ASSIGN(out, gn2(be, out));
+  CK_TRY(gn2.in_place(be, out));
   CK_TRY(be.add(out, x, out));
   CK_TRY(be.unary(UnaryOp::kRelu, out, out));
   return out;
@@ -48,7 +48,7 @@ Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& co
   const Tensor* parts[] = {&rgb, &coarse};
   CK_TRY(be.concat(parts, 1, x));
   CK_ASSIGN(x, stem_conv_(be, x));
-  CK_ASSIGN(x, stem_gn_(be, x));
+  CK_TRY(stem_gn_.in_place(be, x));
   CK_TRY(be.unary(UnaryOp::kRelu, x, x));
   for (const RefinerBlock& b : blocks_) {
     CK_ASSIGN(x, b.forward(be, x));

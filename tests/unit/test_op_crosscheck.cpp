@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "backends/backend.hpp"
+#include "backends/cpu/cpu_backend.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {
@@ -163,6 +164,39 @@ TEST(OpCrossCheck, OptimisedCpuKernelsMatchReferenceOnModelShapes) {
     EXPECT_EQ(count_non_finite(got.tensor()), 0);
     EXPECT_EQ(count_non_finite(expected), 0);
     EXPECT_TRUE(got.guards_intact()) << "kernel wrote outside its output";
+  }
+}
+
+// Large maps are convolved in bands of rows; small band sizes force many bands (and bands
+// of a single row) on test-sized maps, covering the halo and border-padding arithmetic.
+TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
+  auto ref = make_reference_backend();
+  cpu::CpuBackend cpu;
+  struct Case {
+    int64_t c, o, h, w, k;
+    Conv2dParams p;
+  };
+  const Case cases[] = {{64, 64, 37, 29, 3, {1, 1, 1}},  {64, 64, 37, 29, 3, {1, 2, 2}}, {64, 64, 40, 24, 3, {1, 4, 4}},
+                        {64, 64, 41, 23, 3, {1, 8, 8}},  {4, 112, 64, 48, 7, {4, 3, 1}}, {7, 64, 33, 20, 3, {1, 1, 1}},
+                        {64, 4, 30, 30, 1, {1, 0, 1}}};
+  uint32_t seed = 100;
+  for (const Case& c : cases) {
+    for (size_t band_bytes : {size_t{1}, size_t{20000}, size_t{200000}}) {
+      SCOPED_TRACE(testing::Message() << c.c << "->" << c.o << " k" << c.k << " dilation " << c.p.dilation
+                                      << " stride " << c.p.stride << " band bytes " << band_bytes);
+      Tensor x = random_tensor({1, c.c, c.h, c.w}, seed++), w = random_tensor({c.o, c.c, c.k, c.k}, seed++, -0.2f, 0.2f),
+             b = random_tensor({c.o}, seed++);
+      const int64_t ho = (c.h + 2 * c.p.padding - c.p.dilation * (c.k - 1) - 1) / c.p.stride + 1;
+      const int64_t wo = (c.w + 2 * c.p.padding - c.p.dilation * (c.k - 1) - 1) / c.p.stride + 1;
+      Tensor expected = unwrap(Tensor::empty({1, c.o, ho, wo}));
+      GuardedTensor got({1, c.o, ho, wo});
+      ASSERT_TRUE(ref->conv2d(x, w, &b, c.p, expected).ok());
+      cpu.set_conv_band_bytes(band_bytes);
+      const Status st = cpu.conv2d(x, w, &b, c.p, got.tensor());
+      ASSERT_TRUE(st.ok()) << st.error().message;
+      EXPECT_LE(nmse(got.tensor(), expected), kMaxNmse);
+      EXPECT_TRUE(got.guards_intact());
+    }
   }
 }
 

@@ -17,6 +17,9 @@ class CpuBackend final : public Backend {
   ~CpuBackend() override;
   std::string_view name() const override { return "cpu"; }
   void set_num_threads(int n) override;
+  // Largest share of a convolution's input and output (bytes) converted to oneDNN's layout at
+  // once; bigger maps run in bands of rows. Exposed so tests can force banding on small maps.
+  void set_conv_band_bytes(size_t bytes) { conv_band_bytes_ = bytes; }
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
@@ -40,6 +43,7 @@ class CpuBackend final : public Backend {
 
  private:
   std::unique_ptr<DnnlContext> dnnl_;
+  size_t conv_band_bytes_ = size_t{64} << 20;
 };
 
 // Thread count the OpenMP loops of this backend use.

@@ -1,5 +1,6 @@
 // Linear, matmul and convolution through oneDNN. Primitives are created once per shape and
 // cached: creating one costs milliseconds, executing a cached one costs nothing extra.
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <omp.h>
@@ -69,6 +70,53 @@ Status run_matmul(DnnlContext& ctx, const Tensor& a, const float* b, int64_t n, 
   });
 }
 
+
+// One convolution through a cached primitive on user memory given by (strided) descriptors.
+Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, float* src_data, const Tensor& w,
+                const Tensor* bias, const Conv2dParams& p, const memory::dims& pad_l, const memory::dims& pad_r,
+                const memory::desc& user_dst_md, float* dst_data) {
+  return guarded("conv2d", [&] {
+    std::ostringstream key;
+    for (auto d : user_src_md.dims()) key << d << ',';
+    for (auto d : w.shape()) key << d << ',';
+    key << p.stride << ',' << pad_l[0] << ',' << pad_r[0] << ',' << pad_l[1] << ',' << p.dilation << ','
+        << (bias != nullptr);
+    std::lock_guard<std::mutex> lock(ctx.mutex);
+    auto it = ctx.convs.find(key.str());
+    if (it == ctx.convs.end()) {
+      // Let oneDNN pick blocked layouts; plain NCHW would push it onto slow or im2col paths.
+      memory::desc src_md(user_src_md.dims(), dt::f32, tag::any);
+      memory::desc wei_md(dims_of(w), dt::f32, tag::any);
+      memory::desc dst_md(user_dst_md.dims(), dt::f32, tag::any);
+      memory::desc bias_md = bias ? memory::desc({w.size(0)}, dt::f32, tag::a) : memory::desc();
+      const memory::dims strides{p.stride, p.stride}, dil{p.dilation - 1, p.dilation - 1};
+      auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                  dnnl::algorithm::convolution_direct, src_md, wei_md, bias_md,
+                                                  dst_md, strides, dil, pad_l, pad_r);
+      auto pd = dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
+      it = ctx.convs.emplace(key.str(), std::make_pair(pd, dnnl::convolution_forward(pd))).first;
+    }
+    const auto& pd = it->second.first;
+    memory user_src(user_src_md, ctx.engine, src_data);
+    memory user_wei({dims_of(w), dt::f32, tag::oihw}, ctx.engine, w.raw());
+    memory user_dst(user_dst_md, ctx.engine, dst_data);
+    auto as_needed = [&](memory& user, const memory::desc& want) {
+      if (user.get_desc() == want) return user;
+      memory m(want, ctx.engine);
+      dnnl::reorder(user, m).execute(ctx.stream, user, m);
+      return m;
+    };
+    memory src = as_needed(user_src, pd.src_desc());
+    memory wei = as_needed(user_wei, pd.weights_desc());
+    memory dst = pd.dst_desc() == user_dst.get_desc() ? user_dst : memory(pd.dst_desc(), ctx.engine);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, bias->raw()));
+    it->second.second.execute(ctx.stream, args);
+    if (dst != user_dst) dnnl::reorder(dst, user_dst).execute(ctx.stream, dst, user_dst);
+    ctx.stream.wait();
+  });
+}
+
 }  // namespace
 
 CpuBackend::CpuBackend() : dnnl_(std::make_unique<DnnlContext>()) {}
@@ -90,49 +138,30 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
   return run_matmul(*dnnl_, a, b.data<float>(), b.size(1), b.size(1), 1, nullptr, c);
 }
 
+// Large maps are convolved in bands of output rows. oneDNN works on its blocked layout and
+// converts src and dst to it; for a whole 64-channel map at 2048 x 2048 those copies would
+// hold 2 GiB at once, per band they hold a few tens of MB. Each band reads its input rows
+// plus the kernel's halo straight out of the full NCHW tensors (strided views, no copies);
+// zero padding applies only where the band meets the image border.
 Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
-  return guarded("conv2d", [&] {
-    DnnlContext& ctx = *dnnl_;
-    std::ostringstream key;
-    for (auto d : x.shape()) key << d << ',';
-    for (auto d : w.shape()) key << d << ',';
-    key << p.stride << ',' << p.padding << ',' << p.dilation << ',' << (bias != nullptr);
-    std::lock_guard<std::mutex> lock(ctx.mutex);
-    auto it = ctx.convs.find(key.str());
-    if (it == ctx.convs.end()) {
-      // Let oneDNN pick blocked layouts; plain NCHW would push it onto slow or im2col paths.
-      memory::desc src_md(dims_of(x), dt::f32, tag::any);
-      memory::desc wei_md(dims_of(w), dt::f32, tag::any);
-      memory::desc dst_md(dims_of(y), dt::f32, tag::any);
-      memory::desc bias_md = bias ? memory::desc({w.size(0)}, dt::f32, tag::a) : memory::desc();
-      const memory::dims strides{p.stride, p.stride}, dil{p.dilation - 1, p.dilation - 1},
-          pad{p.padding, p.padding};
-      auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                  dnnl::algorithm::convolution_direct, src_md, wei_md, bias_md,
-                                                  dst_md, strides, dil, pad, pad);
-      auto pd = dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
-      it = ctx.convs.emplace(key.str(), std::make_pair(pd, dnnl::convolution_forward(pd))).first;
-    }
-    const auto& pd = it->second.first;
-    memory user_src({dims_of(x), dt::f32, tag::nchw}, ctx.engine, x.raw());
-    memory user_wei({dims_of(w), dt::f32, tag::oihw}, ctx.engine, w.raw());
-    memory user_dst({dims_of(y), dt::f32, tag::nchw}, ctx.engine, y.raw());
-    auto as_needed = [&](memory& user, const memory::desc& want) {
-      if (user.get_desc() == want) return user;
-      memory m(want, ctx.engine);
-      dnnl::reorder(user, m).execute(ctx.stream, user, m);
-      return m;
-    };
-    memory src = as_needed(user_src, pd.src_desc());
-    memory wei = as_needed(user_wei, pd.weights_desc());
-    memory dst = pd.dst_desc() == user_dst.get_desc() ? user_dst : memory(pd.dst_desc(), ctx.engine);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, bias->raw()));
-    it->second.second.execute(ctx.stream, args);
-    if (dst != user_dst) dnnl::reorder(dst, user_dst).execute(ctx.stream, dst, user_dst);
-    ctx.stream.wait();
-  });
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
+  const int64_t o = y.size(1), ho = y.size(2), wo = y.size(3), k = w.size(2);
+  const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * n * (c * wd * p.stride + o * wo);
+  const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / row_bytes, 1, ho);
+  for (int64_t r0 = 0; r0 < ho; r0 += band) {
+    const int64_t r1 = std::min(ho, r0 + band);
+    const int64_t in0 = r0 * p.stride - p.padding;                               // first input row, may be < 0
+    const int64_t in1 = (r1 - 1) * p.stride - p.padding + p.dilation * (k - 1) + 1;  // one past the last
+    const int64_t pad_top = std::max<int64_t>(0, -in0), pad_bottom = std::max<int64_t>(0, in1 - h);
+    const int64_t rows = std::min(h, in1) - std::max<int64_t>(0, in0);
+    const memory::desc src_md({n, c, rows, wd}, dt::f32, memory::dims{c * h * wd, h * wd, wd, 1});
+    const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
+    float* src = x.data<float>() + std::max<int64_t>(0, in0) * wd;
+    float* dst = y.data<float>() + r0 * wo;
+    CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst));
+  }
+  return ok_status();
 }
 
 }  // namespace ck::cpu
