@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "weights/safetensors.hpp"
 
 namespace ck::test {
 
@@ -24,6 +25,12 @@ T unwrap(Result<T> r) {
     throw std::runtime_error(r.error().message);
   }
   return std::move(r).value();
+}
+
+// The committed tiny network's weights (tests/fixtures/tiny/weights.safetensors).
+inline const StateDict& tiny_weights() {
+  static const StateDict sd = unwrap(read_safetensors(fixture_path("tiny/weights.safetensors"))).tensors;
+  return sd;
 }
 
 inline Tensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {

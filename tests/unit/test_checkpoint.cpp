@@ -13,11 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const StateDict& tiny_weights() {
-  static const StateDict sd = unwrap(read_safetensors(fixture_path("tiny/weights.safetensors"))).tensors;
-  return sd;
-}
-
 bool same_bytes(const Tensor& a, const Tensor& b) {
   return a.shape() == b.shape() && a.dtype() == b.dtype() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
 }

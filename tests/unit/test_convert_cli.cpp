@@ -23,11 +23,6 @@ class ConvertCli : public ::testing::Test {
   fs::path dir_;
 };
 
-const StateDict& tiny_weights() {
-  static const StateDict sd = unwrap(read_safetensors(fixture_path("tiny/weights.safetensors"))).tensors;
-  return sd;
-}
-
 TEST_F(ConvertCli, OfficialPthConvertsToTheCanonicalTensors) {
   const CliResult r = run_cli("convert " + fixture_path("checkpoints/tiny_official.pth") + " " + out("a.safetensors"));
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -12,11 +12,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const StateDict& tiny_weights() {
-  static const StateDict sd = unwrap(read_safetensors(fixture_path("tiny/weights.safetensors"))).tensors;
-  return sd;
-}
-
 void expect_same_values(const Tensor& got, const Tensor& want, const std::string& name) {
   ASSERT_EQ(got.shape(), want.shape()) << name;
   ASSERT_EQ(got.dtype(), DType::F32) << name;
