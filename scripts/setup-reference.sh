@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq python3-torch python3-torchvision python3-numpy python3-venv >/dev/null
+apt-get install -y -qq python3-torch python3-torchvision python3-numpy python3-venv python3-opencv python3-pil >/dev/null
 /usr/bin/python3 -m venv --system-site-packages .venv-ref
 .venv-ref/bin/pip install -q --no-deps -r tools/reference/requirements.txt
 .venv-ref/bin/python -c "import torch, timm, safetensors; print('reference harness ready: torch', torch.__version__, 'timm', timm.__version__)"

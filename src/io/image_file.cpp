@@ -34,21 +34,52 @@ Result<Image> read_image(const std::string& path) {
   return img;
 }
 
-Status write_image_8bit(const std::string& path, const Image& image) {
-  std::vector<uint8_t> bytes(image.pixels.size());
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    const float x = image.pixels[i];
-    bytes[i] = static_cast<uint8_t>(std::lround((std::isnan(x) ? 0.0f : std::clamp(x, 0.0f, 1.0f)) * 255.0f));
+Status write_image(const std::string& path, const Image& image, const WriteOptions& options) {
+  if (image.width <= 0 || image.height <= 0 || image.channels <= 0 ||
+      image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
+    return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': the image is empty or inconsistent");
+  }
+  if (!options.channel_names.empty() && static_cast<int>(options.channel_names.size()) != image.channels) {
+    return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", options.channel_names.size(),
+               " channel names for ", image.channels, " channels");
+  }
+  OIIO::TypeDesc type = OIIO::TypeDesc::FLOAT;
+  std::vector<uint8_t> bytes;
+  std::vector<uint16_t> words;
+  const void* data = image.pixels.data();
+  OIIO::TypeDesc data_type = OIIO::TypeDesc::FLOAT;
+  auto quantise = [&](float x, float max) {
+    return std::lround((std::isnan(x) ? 0.0f : std::clamp(x, 0.0f, 1.0f)) * max);
+  };
+  switch (options.format) {
+    case SampleFormat::kUint8:
+      type = data_type = OIIO::TypeDesc::UINT8;
+      bytes.resize(image.pixels.size());
+      for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(quantise(image.pixels[i], 255.0f));
+      data = bytes.data();
+      break;
+    case SampleFormat::kUint16:
+      type = data_type = OIIO::TypeDesc::UINT16;
+      words.resize(image.pixels.size());
+      for (size_t i = 0; i < words.size(); ++i) words[i] = static_cast<uint16_t>(quantise(image.pixels[i], 65535.0f));
+      data = words.data();
+      break;
+    case SampleFormat::kHalf: type = OIIO::TypeDesc::HALF; break;  // OIIO converts float -> half
+    case SampleFormat::kFloat: type = OIIO::TypeDesc::FLOAT; break;
   }
   return write_path_atomically(path, [&](const std::string& tmp) -> Status {
     auto out = OIIO::ImageOutput::create(path);
     if (!out) return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", OIIO::geterror());
-    const OIIO::ImageSpec spec(image.width, image.height, image.channels, OIIO::TypeDesc::UINT8);
-    if (!out->open(tmp, spec) || !out->write_image(OIIO::TypeDesc::UINT8, bytes.data()) || !out->close()) {
+    OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
+    if (!options.channel_names.empty()) spec.channelnames = options.channel_names;
+    if (!options.compression.empty()) spec.attribute("compression", options.compression);
+    if (!out->open(tmp, spec) || !out->write_image(data_type, data) || !out->close()) {
       return err(ErrorCode::kIo, "cannot write '", path, "': ", out->geterror());
     }
     return ok_status();
   });
 }
+
+Status write_image_8bit(const std::string& path, const Image& image) { return write_image(path, image, {}); }
 
 }  // namespace ck

@@ -19,8 +19,17 @@ struct Image {
 
 Result<Image> read_image(const std::string& path);
 
-// Writes an 8-bit file (format from the extension: .png, .tif, .jpg); values are clamped to
-// [0, 1] and rounded. Atomic: the target appears complete or not at all.
+enum class SampleFormat { kUint8, kUint16, kHalf, kFloat };
+
+struct WriteOptions {
+  SampleFormat format = SampleFormat::kUint8;  // integers: clamped to [0, 1] and rounded
+  std::string compression;                     // e.g. "pxr24" for EXR; empty: the format's default
+  std::vector<std::string> channel_names;      // empty: the format's default (R, G, B, A / Y)
+};
+
+// Format from the extension (.exr, .png, .tif/.tiff, .jpg, .dpx). Atomic: the target appears
+// complete or not at all.
+Status write_image(const std::string& path, const Image& image, const WriteOptions& options);
 Status write_image_8bit(const std::string& path, const Image& image);
 
 }  // namespace ck

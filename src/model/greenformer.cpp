@@ -18,7 +18,7 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   return net;
 }
 
-Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages) const {
+Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages, float refiner_scale) const {
   Backend& be = *backend_;
   const int64_t s = img_size();
   auto keep = [&](const char* name, const Tensor& t) {
@@ -49,7 +49,14 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
   keep("alpha_coarse", channel_slice(coarse, 0, 1));
   keep("fg_coarse", channel_slice(coarse, 1, 3));
 
-  CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), coarse));  // (1, 4, S, S)
+  if (refiner_scale == 0.0f) {
+    GreenFormerOutput out{channel_slice(coarse, 0, 1), channel_slice(coarse, 1, 3)};
+    keep("alpha_final", out.alpha);
+    keep("fg_final", out.fg);
+    return out;
+  }
+  // (1, 4, S, S), already multiplied by refiner_scale.
+  CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), coarse, refiner_scale));
   keep("delta_logits", delta);
   CK_ASSIGN(Tensor final_logits, add_tensors(be, logits_up, delta));
   CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));

@@ -30,7 +30,9 @@ class GreenFormer {
   static Result<GreenFormer> create(const StateDict& weights, int img_size, Backend& backend);
 
   // x (1, 4, S, S). When `stages` is given, every intermediate is stored in it as well.
-  Result<GreenFormerOutput> forward(const Tensor& x, StageTensors* stages = nullptr) const;
+  // `refiner_scale` multiplies the refiner's delta logits (after its x10); 0 skips the
+  // refiner and returns the coarse prediction.
+  Result<GreenFormerOutput> forward(const Tensor& x, StageTensors* stages = nullptr, float refiner_scale = 1.0f) const;
 
   const GreenFormerConfig& config() const { return cfg_; }
   int img_size() const { return encoder_.img_size(); }

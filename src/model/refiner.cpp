@@ -5,6 +5,19 @@ namespace ck {
 namespace {
 constexpr float kGroupNormEps = 1e-5f;
 constexpr float kDeltaScale = 10.0f;
+
+// A copy of a 1x1 convolution with weight and bias multiplied by `scale` (copies, never the
+// checkpoint's own storage: it may be a read-only mapping).
+Result<Conv2d> scaled_final(const Conv2d& conv, float scale) {
+  Conv2d out = conv;
+  CK_ASSIGN(out.weight, conv.weight.clone());
+  CK_ASSIGN(out.bias, conv.bias.clone());
+  for (Tensor* t : {&out.weight, &out.bias}) {
+    for (int64_t i = 0; i < t->numel(); ++i) t->data<float>()[i] *= scale;
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
@@ -33,16 +46,11 @@ Result<Refiner> Refiner::load(const WeightReader& w, const GreenFormerConfig& cf
     CK_ASSIGN(b.gn2, GroupNorm::load(w, p + "gn2", c, cfg.refiner_groups, kGroupNormEps));
   }
   CK_ASSIGN(r.final_, Conv2d::load(w, "refiner.final", c, 4, 1, {}));
-  // Scale copies, never the checkpoint's own storage (it may be a read-only mapping).
-  CK_ASSIGN(r.final_.weight, r.final_.weight.clone());
-  CK_ASSIGN(r.final_.bias, r.final_.bias.clone());
-  for (Tensor* t : {&r.final_.weight, &r.final_.bias}) {
-    for (int64_t i = 0; i < t->numel(); ++i) t->data<float>()[i] *= kDeltaScale;
-  }
+  CK_ASSIGN(r.final_, scaled_final(r.final_, kDeltaScale));
   return r;
 }
 
-Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& coarse) const {
+Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& coarse, float output_scale) const {
   const int64_t h = rgb.size(2), w = rgb.size(3);
   CK_ASSIGN(Tensor x, new_tensor({1, 7, h, w}));
   const Tensor* parts[] = {&rgb, &coarse};
@@ -53,7 +61,9 @@ Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& co
   for (const RefinerBlock& b : blocks_) {
     CK_ASSIGN(x, b.forward(be, x));
   }
-  return final_(be, x);
+  if (output_scale == 1.0f) return final_(be, x);
+  CK_ASSIGN(const Conv2d scaled, scaled_final(final_, output_scale));
+  return scaled(be, x);
 }
 
 }  // namespace ck

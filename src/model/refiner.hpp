@@ -23,8 +23,9 @@ class Refiner {
   static Result<Refiner> load(const WeightReader& w, const GreenFormerConfig& cfg);
 
   // rgb (1, 3, S, S) normalised image, coarse (1, 4, S, S) [alpha, fg] probabilities
-  // -> delta logits (1, 4, S, S).
-  Result<Tensor> forward(Backend& be, const Tensor& rgb, const Tensor& coarse) const;
+  // -> delta logits (1, 4, S, S), times `output_scale` (CorridorKey's refiner_scale; the
+  // scale is applied to the final 1x1 convolution's weights, a 64 x 4 copy).
+  Result<Tensor> forward(Backend& be, const Tensor& rgb, const Tensor& coarse, float output_scale = 1.0f) const;
 
  private:
   Conv2d stem_conv_;  // refiner.stem.0

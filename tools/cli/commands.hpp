@@ -3,12 +3,20 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+
+#include "core/status.hpp"
 
 namespace ck::cli {
+
+// --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else an error saying where the
+// official weights come from.
+Result<std::string> resolve_checkpoint(const std::string& option);
 
 // Adds a sub-command to `app`; `run` is set to the function to call when it was chosen.
 void add_convert_command(CLI::App& app, std::function<int()>& run);
 void add_infer_command(CLI::App& app, std::function<int()>& run);
 void add_bench_command(CLI::App& app, std::function<int()>& run);
+void add_process_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace ck::cli

@@ -33,16 +33,7 @@ Status run(const InferOptions& o) {
   if (o.img_size <= 0 || o.img_size % 32 != 0) {
     return err(ErrorCode::kInvalidArgument, "--img-size ", o.img_size, " is not a positive multiple of 32");
   }
-  std::string checkpoint = o.checkpoint;
-  if (checkpoint.empty()) {
-    const char* env = std::getenv("CORRIDORKEY_CHECKPOINT");
-    if (env == nullptr || *env == '\0') {
-      return err(ErrorCode::kInvalidArgument,
-                 "no checkpoint: pass --checkpoint PATH or set CORRIDORKEY_CHECKPOINT (the official weights are "
-                 "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)");
-    }
-    checkpoint = env;
-  }
+  CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
   CK_ASSIGN(const Image plate, read_image(o.image));
   CK_ASSIGN(Image hint, read_image(o.hint));
 

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   ck::cli::add_convert_command(app, run);
   ck::cli::add_infer_command(app, run);
   ck::cli::add_bench_command(app, run);
+  ck::cli::add_process_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

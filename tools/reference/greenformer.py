@@ -100,7 +100,7 @@ class GreenFormer(nn.Module):
         self.refiner = Refiner(cfg.refiner_channels, cfg.refiner_groups)
 
     @torch.no_grad()
-    def forward_stages(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward_stages(self, x: torch.Tensor, refiner_scale: float = 1.0) -> dict[str, torch.Tensor]:
         feats = self.encoder(x)
         alpha_logits = self.alpha_decoder(feats)
         fg_logits = self.fg_decoder(feats)
@@ -109,12 +109,13 @@ class GreenFormer(nn.Module):
         fg_up = F.interpolate(fg_logits, size=size, mode="bilinear", align_corners=False)
         alpha_coarse, fg_coarse = torch.sigmoid(alpha_up), torch.sigmoid(fg_up)
         delta = self.refiner(x[:, :3], torch.cat([alpha_coarse, fg_coarse], dim=1))
+        scaled = delta * refiner_scale if refiner_scale != 1.0 else delta
         out = {"input": x}
         out.update({f"encoder_feature_{i}": f for i, f in enumerate(feats)})
         out.update(alpha_logits=alpha_logits, fg_logits=fg_logits, alpha_logits_up=alpha_up, fg_logits_up=fg_up,
                    alpha_coarse=alpha_coarse, fg_coarse=fg_coarse, delta_logits=delta,
-                   alpha_final=torch.sigmoid(alpha_up + delta[:, 0:1]),
-                   fg_final=torch.sigmoid(fg_up + delta[:, 1:4]))
+                   alpha_final=torch.sigmoid(alpha_up + scaled[:, 0:1]),
+                   fg_final=torch.sigmoid(fg_up + scaled[:, 1:4]))
         return {k: v.contiguous() for k, v in out.items()}
 
 

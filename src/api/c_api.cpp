@@ -1,0 +1,164 @@
+// The C interface over ck::Engine: converts types, catches everything, keeps the last error.
+#include "corridorkey/corridorkey.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "pipeline/engine.hpp"
+
+struct ck_engine {
+  std::unique_ptr<ck::Engine> engine;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+ck_status to_status(ck::ErrorCode code) {
+  switch (code) {
+    case ck::ErrorCode::kInvalidArgument: return CK_ERROR_INVALID_ARGUMENT;
+    case ck::ErrorCode::kUnsupported: return CK_ERROR_UNSUPPORTED;
+    case ck::ErrorCode::kIo: return CK_ERROR_IO;
+    case ck::ErrorCode::kFormat: return CK_ERROR_FORMAT;
+    case ck::ErrorCode::kOutOfMemory: return CK_ERROR_OUT_OF_MEMORY;
+    case ck::ErrorCode::kInternal: return CK_ERROR_INTERNAL;
+  }
+  return CK_ERROR_INTERNAL;
+}
+
+ck_status fail(ck_status status, std::string message) {
+  g_last_error = std::move(message);
+  return status;
+}
+
+ck_status fail(const ck::Error& e) { return fail(to_status(e.code), e.message); }
+
+// Runs `fn`, turning exceptions into statuses: nothing crosses the C boundary.
+template <class Fn>
+ck_status guarded(Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return fail(CK_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(CK_ERROR_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(CK_ERROR_INTERNAL, "internal error");
+  }
+}
+
+ck::ImageView to_view(const ck_image& img) {
+  ck::ImageView v;
+  v.data = img.data;
+  v.width = img.width;
+  v.height = img.height;
+  v.channels = img.channels;
+  v.type = img.type == CK_PIXEL_U8 ? ck::PixelType::kU8 : img.type == CK_PIXEL_U16 ? ck::PixelType::kU16 : ck::PixelType::kF32;
+  v.row_stride_bytes = img.row_stride_bytes;
+  return v;
+}
+
+float* copy_out(const ck::Image& img) {
+  if (img.pixels.empty()) return nullptr;
+  auto* p = static_cast<float*>(std::malloc(img.pixels.size() * sizeof(float)));
+  if (p == nullptr) throw std::bad_alloc();
+  std::memcpy(p, img.pixels.data(), img.pixels.size() * sizeof(float));
+  return p;
+}
+
+}  // namespace
+
+extern "C" {
+
+ck_engine_params ck_engine_default_params(void) {
+  const ck::EngineOptions d;
+  return {d.img_size, d.threads, d.use_refiner ? 1 : 0};
+}
+
+ck_frame_params ck_frame_default_params(void) {
+  const ck::FrameOptions d;
+  return {d.refiner_scale, d.input_is_linear ? 1 : 0, d.despill_strength, d.auto_despeckle ? 1 : 0,
+          d.despeckle_size, d.generate_comp ? 1 : 0};
+}
+
+ck_status ck_engine_create(const char* checkpoint_path, const ck_engine_params* params, ck_engine** out_engine) {
+  return guarded([&] {
+    if (out_engine == nullptr) return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_create: out_engine is NULL");
+    *out_engine = nullptr;
+    if (checkpoint_path == nullptr) return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_create: checkpoint_path is NULL");
+    const ck_engine_params p = params ? *params : ck_engine_default_params();
+    ck::EngineOptions o;
+    o.img_size = p.img_size;
+    o.threads = p.threads;
+    o.use_refiner = p.use_refiner != 0;
+    auto engine = ck::Engine::create(checkpoint_path, o);
+    if (!engine.ok()) return fail(engine.error());
+    *out_engine = new ck_engine{std::move(engine).value()};
+    return CK_OK;
+  });
+}
+
+void ck_engine_free(ck_engine* engine) { delete engine; }
+
+ck_status ck_engine_process_frame(ck_engine* engine, const ck_image* plate, const ck_image* hint,
+                                  const ck_frame_params* params, ck_frame_result* out) {
+  return guarded([&] {
+    if (out == nullptr) return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_process_frame: out is NULL");
+    std::memset(out, 0, sizeof *out);
+    if (engine == nullptr || plate == nullptr || hint == nullptr) {
+      return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_process_frame: engine, plate and hint must not be NULL");
+    }
+    const ck_frame_params p = params ? *params : ck_frame_default_params();
+    ck::FrameOptions o;
+    o.refiner_scale = p.refiner_scale;
+    o.input_is_linear = p.input_is_linear != 0;
+    o.despill_strength = p.despill_strength;
+    o.auto_despeckle = p.auto_despeckle != 0;
+    o.despeckle_size = p.despeckle_size;
+    o.generate_comp = p.generate_comp != 0;
+    auto r = engine->engine->process_frame(to_view(*plate), to_view(*hint), o);
+    if (!r.ok()) return fail(r.error());
+    ck_frame_result res{};
+    res.width = r->alpha.width;
+    res.height = r->alpha.height;
+    try {
+      res.alpha = copy_out(r->alpha);
+      res.fg = copy_out(r->fg);
+      res.processed = copy_out(r->processed);
+      res.comp = copy_out(r->comp);
+    } catch (...) {
+      ck_frame_result_free(&res);
+      throw;
+    }
+    *out = res;
+    return CK_OK;
+  });
+}
+
+void ck_frame_result_free(ck_frame_result* result) {
+  if (result == nullptr) return;
+  std::free(result->alpha);
+  std::free(result->fg);
+  std::free(result->processed);
+  std::free(result->comp);
+  std::memset(result, 0, sizeof *result);
+}
+
+const char* ck_last_error(void) { return g_last_error.c_str(); }
+
+const char* ck_status_name(ck_status status) {
+  switch (status) {
+    case CK_OK: return "ok";
+    case CK_ERROR_INVALID_ARGUMENT: return "invalid argument";
+    case CK_ERROR_UNSUPPORTED: return "unsupported";
+    case CK_ERROR_IO: return "I/O error";
+    case CK_ERROR_FORMAT: return "format error";
+    case CK_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case CK_ERROR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+}  // extern "C"

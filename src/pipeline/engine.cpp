@@ -1,0 +1,75 @@
+#include "pipeline/engine.hpp"
+
+#include <cmath>
+
+#include "backends/backend.hpp"
+#include "image/resample.hpp"
+#include "model/greenformer.hpp"
+#include "pipeline/frame_steps.hpp"
+#include "weights/checkpoint.hpp"
+
+namespace ck {
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::unique_ptr<Backend> backend;
+  Checkpoint checkpoint;  // the network's weights view into it
+  GreenFormer net;
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+int Engine::img_size() const { return impl_->options.img_size; }
+
+Status validate_frame_options(const FrameOptions& o) {
+  if (!std::isfinite(o.refiner_scale)) return err(ErrorCode::kInvalidArgument, "refiner_scale must be finite");
+  if (!(o.despill_strength >= 0.0f && o.despill_strength <= 1.0f)) {
+    return err(ErrorCode::kInvalidArgument, "despill_strength ", o.despill_strength, " is outside [0, 1]");
+  }
+  if (o.despeckle_size < 0) return err(ErrorCode::kInvalidArgument, "despeckle_size ", o.despeckle_size, " is negative");
+  return ok_status();
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_path, const EngineOptions& options) {
+  if (options.img_size <= 0 || options.img_size % 32 != 0) {
+    return err(ErrorCode::kInvalidArgument, "img_size ", options.img_size, " is not a positive multiple of 32");
+  }
+  if (options.threads < 0) return err(ErrorCode::kInvalidArgument, "threads ", options.threads, " is negative");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->backend = make_cpu_backend();
+  if (options.threads > 0) impl->backend->set_num_threads(options.threads);
+  CK_ASSIGN(impl->checkpoint, load_checkpoint(checkpoint_path));
+  auto net = GreenFormer::create(impl->checkpoint.tensors, options.img_size, *impl->backend);
+  if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
+  impl->net = std::move(net).value();
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const ImageView& hint_view,
+                                          const FrameOptions& options) {
+  CK_TRY(validate_frame_options(options));
+  CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
+  CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
+  std::vector<std::string> warnings;
+  if (hint.width != plate.width || hint.height != plate.height) {
+    warnings.push_back("hint is " + std::to_string(hint.width) + "x" + std::to_string(hint.height) +
+                       ", the plate " + std::to_string(plate.width) + "x" + std::to_string(plate.height) +
+                       ": hint resized to the plate (bilinear)");
+    hint = resample(hint, plate.width, plate.height, ResampleFilter::kAntialiasedBilinear);
+  }
+  const int s = impl_->options.img_size;
+  CK_ASSIGN(const Tensor x, normalise_network_input(prepare_network_planes(plate, hint, s, options.input_is_linear)));
+  const float refiner_scale = impl_->options.use_refiner ? options.refiner_scale : 0.0f;
+  CK_ASSIGN(const GreenFormerOutput out, impl_->net.forward(x, nullptr, refiner_scale));
+
+  const size_t plane = static_cast<size_t>(s) * s;
+  Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
+  Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
+  FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options);
+  r.warnings = std::move(warnings);
+  return r;
+}
+
+}  // namespace ck

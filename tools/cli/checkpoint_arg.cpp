@@ -1,0 +1,16 @@
+#include <cstdlib>
+
+#include "commands.hpp"
+
+namespace ck::cli {
+
+Result<std::string> resolve_checkpoint(const std::string& option) {
+  if (!option.empty()) return option;
+  const char* env = std::getenv("CORRIDORKEY_CHECKPOINT");
+  if (env != nullptr && *env != '\0') return std::string(env);
+  return err(ErrorCode::kInvalidArgument,
+             "no checkpoint: pass --checkpoint PATH or set CORRIDORKEY_CHECKPOINT (the official weights are "
+             "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)");
+}
+
+}  // namespace ck::cli
