@@ -92,6 +92,12 @@ Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, con
     CK_TRY(check_shape("conv2d", "bias", *bias, {w.size(0)}));
   }
   CK_TRY(check_shape("conv2d", "output", y, {x.size(0), w.size(0), ho, wo}));
+  const auto* xb = static_cast<const char*>(x.raw());
+  const auto* yb = static_cast<const char*>(y.raw());
+  const bool overlap = xb < yb + y.nbytes() && yb < xb + x.nbytes();
+  if (overlap && (xb != yb || x.shape() != y.shape())) {
+    return err(ErrorCode::kInvalidArgument, "conv2d: output overlaps the input without being it");
+  }
   return do_conv2d(x, w, bias, p, y);
 }
 

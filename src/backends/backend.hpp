@@ -48,6 +48,7 @@ class Backend {
   // c (M, N) = a (M, K) @ b (K, N).
   Status matmul(const Tensor& a, const Tensor& b, Tensor& c);
   // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo).
+  // y may be x itself when the output has x's shape (in place: no second full-size map).
   Status conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   // Normalises over the last dim of x (M, C); weight/bias (C).
   Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);

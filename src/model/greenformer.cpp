@@ -18,6 +18,25 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   return net;
 }
 
+Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* stages) const {
+  Backend& be = *backend_;
+  // The encoder's features live only here: gone before the full-resolution refiner runs.
+  CK_ASSIGN(const auto features, encoder_.forward(be, x));
+  if (stages) {
+    for (int i = 0; i < 4; ++i) {
+      CK_ASSIGN(Tensor map, tokens_to_map(be, features[i].tokens, features[i].h, features[i].w));
+      (*stages)["encoder_feature_" + std::to_string(i)] = map;
+    }
+  }
+  CK_ASSIGN(Tensor alpha_logits, alpha_decoder_.forward(be, features));
+  CK_ASSIGN(Tensor fg_logits, fg_decoder_.forward(be, features));
+  if (stages) {
+    (*stages)["alpha_logits"] = alpha_logits;
+    (*stages)["fg_logits"] = fg_logits;
+  }
+  return std::pair{alpha_logits, fg_logits};
+}
+
 Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages, float refiner_scale) const {
   Backend& be = *backend_;
   const int64_t s = img_size();
@@ -25,17 +44,8 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
     if (stages) (*stages)[name] = t;
   };
   keep("input", x);
-  CK_ASSIGN(const auto features, encoder_.forward(be, x));
-  if (stages) {
-    for (int i = 0; i < 4; ++i) {
-      CK_ASSIGN(Tensor map, tokens_to_map(be, features[i].tokens, features[i].h, features[i].w));
-      keep(("encoder_feature_" + std::to_string(i)).c_str(), map);
-    }
-  }
-  CK_ASSIGN(Tensor alpha_logits, alpha_decoder_.forward(be, features));  // (1, 1, S/4, S/4)
-  CK_ASSIGN(Tensor fg_logits, fg_decoder_.forward(be, features));        // (1, 3, S/4, S/4)
-  keep("alpha_logits", alpha_logits);
-  keep("fg_logits", fg_logits);
+  CK_ASSIGN(const auto logits, encode_and_decode(x, stages));
+  const auto& [alpha_logits, fg_logits] = logits;  // (1, 1, S/4, S/4), (1, 3, S/4, S/4)
 
   // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
   // side by side in one (1, 4, S, S) map, which is also the refiner's second input.

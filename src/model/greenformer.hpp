@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <utility>
 #include <string>
 
 #include "model/decoder_head.hpp"
@@ -38,6 +39,9 @@ class GreenFormer {
   int img_size() const { return encoder_.img_size(); }
 
  private:
+  // x -> (alpha_logits, fg_logits) at S/4, storing the features and logits in `stages`.
+  Result<std::pair<Tensor, Tensor>> encode_and_decode(const Tensor& x, StageTensors* stages) const;
+
   Backend* backend_ = nullptr;
   GreenFormerConfig cfg_;
   Hiera encoder_;

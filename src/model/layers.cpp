@@ -73,6 +73,10 @@ Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x) const {
   return y;
 }
 
+Status Conv2d::in_place(Backend& be, Tensor& x) const {
+  return be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, x);
+}
+
 Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, int groups,
                                   float eps) {
   GroupNorm n;

@@ -49,6 +49,8 @@ struct Conv2d {
   static Result<Conv2d> load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out, int k,
                              Conv2dParams params, bool bias = true);
   Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+  // Overwrites x with the result (shape-preserving convolutions only).
+  Status in_place(Backend& be, Tensor& x) const;
 };
 
 // nn.GroupNorm on NCHW maps, statistics over the whole image.

@@ -24,7 +24,7 @@ Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
   CK_ASSIGN(Tensor out, conv1(be, x));
   CK_TRY(gn1.in_place(be, out));
   CK_TRY(be.unary(UnaryOp::kRelu, out, out));
-  CK_ASSIGN(out, conv2(be, out));
+  CK_TRY(conv2.in_place(be, out));  // at S = 2048 a map is 1 GiB: two live maps, not three
   CK_TRY(gn2.in_place(be, out));
   CK_TRY(be.add(out, x, out));
   CK_TRY(be.unary(UnaryOp::kRelu, out, out));

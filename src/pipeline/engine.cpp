@@ -1,5 +1,6 @@
 #include "pipeline/engine.hpp"
 
+#include <chrono>
 #include <cmath>
 
 #include "backends/backend.hpp"
@@ -50,6 +51,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
 Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const ImageView& hint_view,
                                           const FrameOptions& options) {
   CK_TRY(validate_frame_options(options));
+  const auto t0 = std::chrono::steady_clock::now();
   CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
   CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
   std::vector<std::string> warnings;
@@ -62,13 +64,19 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
   const int s = impl_->options.img_size;
   CK_ASSIGN(const Tensor x, normalise_network_input(prepare_network_planes(plate, hint, s, options.input_is_linear)));
   const float refiner_scale = impl_->options.use_refiner ? options.refiner_scale : 0.0f;
+  const auto t1 = std::chrono::steady_clock::now();
   CK_ASSIGN(const GreenFormerOutput out, impl_->net.forward(x, nullptr, refiner_scale));
+  const auto t2 = std::chrono::steady_clock::now();
 
   const size_t plane = static_cast<size_t>(s) * s;
   Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
   Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
   FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options);
   r.warnings = std::move(warnings);
+  const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+  r.prepare_s = seconds(t0, t1);
+  r.network_s = seconds(t1, t2);
+  r.finish_s = seconds(t2, std::chrono::steady_clock::now());
   return r;
 }
 

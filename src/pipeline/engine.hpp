@@ -48,6 +48,9 @@ struct FrameResult {
   Image processed;  // 4 channels, linear premultiplied RGBA: despilled, despeckled
   Image comp;       // 3 channels, sRGB: despilled fg over a checkerboard (empty if not asked)
   std::vector<std::string> warnings;  // e.g. a hint resized to the plate
+  // Where the time went, in seconds: input conversion and resize to S, the network, and
+  // everything after it (resize back, despeckle, despill, premultiply, composite).
+  double prepare_s = 0, network_s = 0, finish_s = 0;
 };
 
 class Engine {

@@ -196,8 +196,26 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
       ASSERT_TRUE(st.ok()) << st.error().message;
       EXPECT_LE(nmse(got.tensor(), expected), kMaxNmse);
       EXPECT_TRUE(got.guards_intact());
+      if (ho == c.h && wo == c.w && c.o == c.c) {  // same shape: the in-place path too
+        GuardedTensor inout({1, c.c, c.h, c.w});
+        std::memcpy(inout.tensor().raw(), x.raw(), x.nbytes());
+        const Status sti = cpu.conv2d(inout.tensor(), w, &b, c.p, inout.tensor());
+        ASSERT_TRUE(sti.ok()) << sti.error().message;
+        EXPECT_LE(nmse(inout.tensor(), expected), kMaxNmse) << "in place";
+        EXPECT_TRUE(inout.guards_intact());
+        Tensor ref_inout = unwrap(x.clone());
+        ASSERT_TRUE(ref->conv2d(ref_inout, w, &b, c.p, ref_inout).ok());
+        EXPECT_LE(nmse(ref_inout, expected), 1e-14) << "reference in place";
+      }
     }
   }
+  // Partly overlapping input and output is refused.
+  Tensor big = random_tensor({1, 64, 20, 20}, 7);
+  Tensor shifted = Tensor::wrap(big.data<float>() + 400, {1, 63, 20, 20}, DType::F32, big.owner());
+  Tensor w63 = random_tensor({63, 64, 3, 3}, 9);
+  const Status st = cpu.conv2d(big, w63, nullptr, {1, 1, 1}, shifted);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("overlaps"), std::string::npos);
 }
 
 TEST(OpCrossCheck, ResultsDoNotDependOnThreadCount) {

@@ -99,7 +99,8 @@ Status run(const ProcessOptions& o) {
   const double write_s = seconds_since(t_write);
   std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.img_size
             << " into " << o.output_dir << ": read " << read_s << " s, weights " << load_s << " s, keying "
-            << key_s << " s, write " << write_s << " s\n";
+            << key_s << " s (prepare " << r.prepare_s << " s, network " << r.network_s << " s, finish " << r.finish_s
+            << " s), write " << write_s << " s\n";
   return ok_status();
 }
 

@@ -2,6 +2,7 @@
 // cached: creating one costs milliseconds, executing a cached one costs nothing extra.
 #include <algorithm>
 #include <map>
+#include <vector>
 #include <mutex>
 #include <omp.h>
 #include <sstream>
@@ -143,21 +144,51 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
 // hold 2 GiB at once, per band they hold a few tens of MB. Each band reads its input rows
 // plus the kernel's halo straight out of the full NCHW tensors (strided views, no copies);
 // zero padding applies only where the band meets the image border.
+//
+// In place (y is x), each band's input rows are first copied into a band buffer, and the
+// rows above the next band that this band is about to overwrite are kept aside for it: the
+// convolution needs no second full-size map.
 Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
   const int64_t o = y.size(1), ho = y.size(2), wo = y.size(3), k = w.size(2);
+  const bool in_place = x.raw() == y.raw();
   const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * n * (c * wd * p.stride + o * wo);
   const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / row_bytes, 1, ho);
+  const int64_t reach = p.dilation * (k - 1);  // input rows a band needs beyond its own
+  std::vector<float> band_input, carried;    // in place only: this band's rows, rows kept for the next
+  if (in_place) {
+    if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
+    band_input.resize(static_cast<size_t>(c * (band + reach) * wd));
+  }
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t r1 = std::min(ho, r0 + band);
-    const int64_t in0 = r0 * p.stride - p.padding;                               // first input row, may be < 0
-    const int64_t in1 = (r1 - 1) * p.stride - p.padding + p.dilation * (k - 1) + 1;  // one past the last
+    const int64_t in0 = r0 * p.stride - p.padding;                   // first input row, may be < 0
+    const int64_t in1 = (r1 - 1) * p.stride - p.padding + reach + 1;  // one past the last
     const int64_t pad_top = std::max<int64_t>(0, -in0), pad_bottom = std::max<int64_t>(0, in1 - h);
-    const int64_t rows = std::min(h, in1) - std::max<int64_t>(0, in0);
-    const memory::desc src_md({n, c, rows, wd}, dt::f32, memory::dims{c * h * wd, h * wd, wd, 1});
+    const int64_t first = std::max<int64_t>(0, in0), rows = std::min(h, in1) - first;
+    memory::desc src_md({n, c, rows, wd}, dt::f32, memory::dims{c * h * wd, h * wd, wd, 1});
+    float* src = x.data<float>() + first * wd;
+    if (in_place) {
+      // Rows above r0 were overwritten by earlier bands: they come from `carried`.
+      const int64_t kept = std::max<int64_t>(0, r0 - first);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        float* dst_rows = band_input.data() + ch * rows * wd;
+        if (kept > 0) std::copy_n(carried.data() + ch * kept * wd, kept * wd, dst_rows);
+        std::copy_n(x.data<float>() + (ch * h + first + kept) * wd, (rows - kept) * wd, dst_rows + kept * wd);
+      }
+      // Keep the rows of this band's input the next band needs and this band overwrites.
+      const int64_t next_first = std::max<int64_t>(0, r1 * p.stride - p.padding);
+      const int64_t next_kept = std::max<int64_t>(0, std::min(r1, first + rows) - next_first);
+      carried.resize(static_cast<size_t>(c * next_kept * wd));
+      for (int64_t ch = 0; ch < c; ++ch) {
+        std::copy_n(band_input.data() + (ch * rows + (next_first - first)) * wd, next_kept * wd,
+                    carried.data() + ch * next_kept * wd);
+      }
+      src_md = memory::desc({n, c, rows, wd}, dt::f32, memory::dims{c * rows * wd, rows * wd, wd, 1});
+      src = band_input.data();
+    }
     const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
-    float* src = x.data<float>() + std::max<int64_t>(0, in0) * wd;
     float* dst = y.data<float>() + r0 * wo;
     CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst));
   }

@@ -38,7 +38,11 @@ Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tenso
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
   const int64_t o = w.size(0), kh = w.size(2), kw = w.size(3);
   const int64_t ho = y.size(2), wo = y.size(3);
-  const float* xp = x.data<float>();
+  Tensor input = x;
+  if (x.raw() == y.raw()) {  // in place: read from a copy
+    CK_ASSIGN(input, x.clone());
+  }
+  const float* xp = input.data<float>();
   const float* wp = w.data<float>();
   float* yp = y.data<float>();
   for (int64_t b = 0; b < n; ++b) {
