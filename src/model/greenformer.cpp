@@ -18,10 +18,11 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   return net;
 }
 
-Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* stages) const {
+Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* stages,
+                                                                 StageClock* clock) const {
   Backend& be = *backend_;
   // The encoder's features live only here: gone before the full-resolution refiner runs.
-  CK_ASSIGN(const auto features, encoder_.forward(be, x));
+  CK_ASSIGN(const auto features, encoder_.forward(be, x, clock));
   if (stages) {
     for (int i = 0; i < 4; ++i) {
       CK_ASSIGN(Tensor map, tokens_to_map(be, features[i].tokens, features[i].h, features[i].w));
@@ -30,6 +31,7 @@ Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x
   }
   CK_ASSIGN(Tensor alpha_logits, alpha_decoder_.forward(be, features));
   CK_ASSIGN(Tensor fg_logits, fg_decoder_.forward(be, features));
+  lap(clock, "decoders");
   if (stages) {
     (*stages)["alpha_logits"] = alpha_logits;
     (*stages)["fg_logits"] = fg_logits;
@@ -37,14 +39,15 @@ Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x
   return std::pair{alpha_logits, fg_logits};
 }
 
-Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages, float refiner_scale) const {
+Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages, float refiner_scale,
+                                               StageClock* clock) const {
   Backend& be = *backend_;
   const int64_t s = img_size();
   auto keep = [&](const char* name, const Tensor& t) {
     if (stages) (*stages)[name] = t;
   };
   keep("input", x);
-  CK_ASSIGN(const auto logits, encode_and_decode(x, stages));
+  CK_ASSIGN(const auto logits, encode_and_decode(x, stages, clock));
   const auto& [alpha_logits, fg_logits] = logits;  // (1, 1, S/4, S/4), (1, 3, S/4, S/4)
 
   // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
@@ -68,9 +71,11 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
   // (1, 4, S, S), already multiplied by refiner_scale.
   CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), coarse, refiner_scale));
   keep("delta_logits", delta);
+  lap(clock, "refiner");
   CK_ASSIGN(Tensor final_logits, add_tensors(be, logits_up, delta));
   CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));
   GreenFormerOutput out{channel_slice(final_logits, 0, 1), channel_slice(final_logits, 1, 3)};
+  lap(clock, "output");
   keep("alpha_final", out.alpha);
   keep("fg_final", out.fg);
   return out;

@@ -33,14 +33,17 @@ class GreenFormer {
   // x (1, 4, S, S). When `stages` is given, every intermediate is stored in it as well.
   // `refiner_scale` multiplies the refiner's delta logits (after its x10); 0 skips the
   // refiner and returns the coarse prediction.
-  Result<GreenFormerOutput> forward(const Tensor& x, StageTensors* stages = nullptr, float refiner_scale = 1.0f) const;
+  // With a clock, laps are marked: patch_embed, stage0..stage3, decoders, refiner (which
+  // includes the upsampling of the logits), output.
+  Result<GreenFormerOutput> forward(const Tensor& x, StageTensors* stages = nullptr, float refiner_scale = 1.0f,
+                                    StageClock* clock = nullptr) const;
 
   const GreenFormerConfig& config() const { return cfg_; }
   int img_size() const { return encoder_.img_size(); }
 
  private:
   // x -> (alpha_logits, fg_logits) at S/4, storing the features and logits in `stages`.
-  Result<std::pair<Tensor, Tensor>> encode_and_decode(const Tensor& x, StageTensors* stages) const;
+  Result<std::pair<Tensor, Tensor>> encode_and_decode(const Tensor& x, StageTensors* stages, StageClock* clock) const;
 
   Backend* backend_ = nullptr;
   GreenFormerConfig cfg_;

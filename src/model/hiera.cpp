@@ -105,7 +105,7 @@ Result<Hiera> Hiera::load(const WeightReader& w, const GreenFormerConfig& cfg, i
   return h;
 }
 
-Result<std::array<TokenGrid, 4>> Hiera::forward(Backend& be, const Tensor& x) const {
+Result<std::array<TokenGrid, 4>> Hiera::forward(Backend& be, const Tensor& x, StageClock* clock) const {
   if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != patch_embed_.weight.size(1) || x.size(2) != img_size_ ||
       x.size(3) != img_size_) {
     return err(ErrorCode::kInvalidArgument, "encoder input is ", shape_str(x.shape()), ", expected (1, ",
@@ -117,12 +117,17 @@ Result<std::array<TokenGrid, 4>> Hiera::forward(Backend& be, const Tensor& x) co
   CK_ASSIGN(cur.tokens, map_to_tokens(be, embedded));  // (g*g, C)
   cur.h = cur.w = g;
   CK_TRY(be.add(cur.tokens, pos_embed_, cur.tokens));
+  lap(clock, "patch_embed");
+  static constexpr const char* kStageNames[4] = {"stage0", "stage1", "stage2", "stage3"};
 
   std::array<TokenGrid, 4> features;
   size_t stage = 0;
   for (size_t b = 0; b < blocks_.size(); ++b) {
     CK_ASSIGN(cur, blocks_[b].forward(be, cur));
-    if (static_cast<int>(b) == stage_ends_[stage]) features[stage++] = cur;
+    if (static_cast<int>(b) == stage_ends_[stage]) {
+      lap(clock, kStageNames[stage]);
+      features[stage++] = cur;
+    }
   }
   return features;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/stage_clock.hpp"
 #include "model/greenformer_config.hpp"
 #include "model/layers.hpp"
 
@@ -40,7 +41,8 @@ class Hiera {
 
   // x (1, in_chans, S, S) -> the residual stream after the last block of each stage:
   // (S/4)^2 x C, (S/8)^2 x 2C, (S/16)^2 x 4C, (S/32)^2 x 8C tokens.
-  Result<std::array<TokenGrid, 4>> forward(Backend& be, const Tensor& x) const;
+  // With a clock, laps are marked "patch_embed" and "stage0".."stage3".
+  Result<std::array<TokenGrid, 4>> forward(Backend& be, const Tensor& x, StageClock* clock = nullptr) const;
 
   int img_size() const { return img_size_; }
 

@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -14,6 +16,7 @@
 
 #include "backends/backend.hpp"
 #include "commands.hpp"
+#include "core/stage_clock.hpp"
 #include "model/greenformer.hpp"
 #include "model/synthetic_weights.hpp"
 #include "weights/checkpoint.hpp"
@@ -59,24 +62,50 @@ Status run(const BenchOptions& o) {
   const int64_t colour = 3 * x.numel() / 4;  // planes 0-2: normalised RGB in [-2, 2]; plane 3: hint
   for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = i < colour ? 4.0f * u(rng) - 2.0f : u(rng);
 
-  std::vector<double> times;
+  // Every run's total and per-stage laps; stages keep the network's order.
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> laps;
+  std::vector<double> totals;
+  StageClock clock;
   for (int i = 0; i < o.warmup + o.runs; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    CK_TRY(net.forward(x));
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (i >= o.warmup) times.push_back(t);
+    clock.restart();
+    CK_TRY(net.forward(x, nullptr, 1.0f, &clock));
+    if (i < o.warmup) continue;
+    double total = 0;
+    for (const auto& [name, t] : clock.laps()) {
+      if (!laps.count(name)) names.push_back(name);
+      laps[name].push_back(t);
+      total += t;
+    }
+    totals.push_back(total);
   }
-  std::sort(times.begin(), times.end());
-  const double median = times[times.size() / 2];
+  const auto stats = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return std::array<double, 3>{v.front(), v[v.size() / 2], v.back()};
+  };
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const auto total = stats(totals);
   if (o.json) {
-    std::printf("{\"img_size\": %d, \"threads\": %d, \"runs\": %d, \"min_s\": %.4f, \"median_s\": %.4f, "
-                "\"max_s\": %.4f, \"peak_rss_mb\": %.0f}\n",
-                o.img_size, threads, o.runs, times.front(), median, times.back(), peak_rss_mb());
+    std::printf("{\"img_size\": %d, \"threads\": %d, \"runs\": %d, \"precision\": \"fp32\", ", o.img_size, threads,
+                o.runs);
+    std::printf("\"total\": {\"min_s\": %.4f, \"median_s\": %.4f, \"max_s\": %.4f}, \"stages\": {", total[0],
+                total[1], total[2]);
+    for (size_t i = 0; i < names.size(); ++i) {
+      const auto st = stats(laps[names[i]]);
+      std::printf("%s\"%s\": {\"min_s\": %.4f, \"median_s\": %.4f, \"max_s\": %.4f}", i ? ", " : "",
+                  names[i].c_str(), st[0], st[1], st[2]);
+    }
+    std::printf("}, \"peak_rss_mb\": %.0f}\n", peak_rss_mb());
   } else {
-    std::printf("network S=%d, %d threads, %d runs after %d warm-up: min %.3f s, median %.3f s, max %.3f s; "
-                "peak resident %.0f MB\n",
-                o.img_size, threads, o.runs, o.warmup, times.front(), median, times.back(), peak_rss_mb());
+    std::printf("network S=%d, %d threads, %d runs after %d warm-up (seconds)\n", o.img_size, threads, o.runs,
+                o.warmup);
+    std::printf("  %-12s %9s %9s %9s\n", "stage", "min", "median", "max");
+    for (const std::string& n : names) {
+      const auto st = stats(laps[n]);
+      std::printf("  %-12s %9.4f %9.4f %9.4f\n", n.c_str(), st[0], st[1], st[2]);
+    }
+    std::printf("  %-12s %9.4f %9.4f %9.4f\n", "total", total[0], total[1], total[2]);
+    std::printf("peak resident memory: %.0f MB\n", peak_rss_mb());
   }
   return ok_status();
 }

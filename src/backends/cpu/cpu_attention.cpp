@@ -5,7 +5,10 @@
 #include <cmath>
 #include <vector>
 
+#include <oneapi/dnnl/dnnl.h>
+
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/vector_math.hpp"
 
 namespace ck::cpu {
 
@@ -45,12 +48,86 @@ void load_query(const WindowGeometry& g, const float* qkv, int wy, int wx, int64
   for (int d = 0; d < p.head_dim; ++d) dst[d] = std::max(std::max(a[d], b[d]), std::max(c[d], e[d])) * p.scale;
 }
 
+// Global attention (one window: the whole grid). Keys and values are then plain rows of the
+// qkv matrix, so each (query block, key block) step is two small GEMMs straight on qkv
+// (oneDNN's sgemm, single-threaded inside our parallel loop) around an online softmax.
+constexpr int kGlobalQueryBlock = 128;
+constexpr int kGlobalKeyBlock = 512;
+
+Status global_attention(const Tensor& qkv, const AttentionParams& p, const WindowGeometry& g, Tensor& out) {
+  const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
+  const int64_t nk = static_cast<int64_t>(p.grid_h) * p.grid_w;
+  const int64_t nq = static_cast<int64_t>(g.qwin_h) * g.qwin_w;
+  const int64_t qblocks = (nq + kGlobalQueryBlock - 1) / kGlobalQueryBlock;
+  const int64_t jobs = p.heads * qblocks;
+  const int hd = p.head_dim;
+  const float* src = qkv.data<float>();
+  bool failed = false;
+#pragma omp parallel
+  {
+    std::vector<float> q(static_cast<size_t>(kGlobalQueryBlock * hd)), o(q.size()),
+        s(static_cast<size_t>(kGlobalQueryBlock * kGlobalKeyBlock)), m(kGlobalQueryBlock), l(kGlobalQueryBlock);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t job = 0; job < jobs; ++job) {
+      const int h = static_cast<int>(job / qblocks);
+      const int64_t q0 = (job % qblocks) * kGlobalQueryBlock, bq = std::min<int64_t>(kGlobalQueryBlock, nq - q0);
+      const int64_t qoff = static_cast<int64_t>(h) * hd;
+      const float* keys = src + dim + qoff;
+      const float* values = src + 2 * dim + qoff;
+      for (int64_t i = 0; i < bq; ++i) load_query(g, src, 0, 0, q0 + i, qoff, q.data() + i * hd);
+      std::fill(o.begin(), o.end(), 0.0f);
+      std::fill(m.begin(), m.end(), -INFINITY);
+      std::fill(l.begin(), l.end(), 0.0f);
+      for (int64_t k0 = 0; k0 < nk && !failed; k0 += kGlobalKeyBlock) {
+        const int64_t bk = std::min<int64_t>(kGlobalKeyBlock, nk - k0);
+        // s (bq, bk) = q (bq, hd) @ K[k0:k0+bk]^T, K rows strided by the qkv row.
+        if (dnnl_sgemm('N', 'T', bq, bk, hd, 1.0f, q.data(), hd, keys + k0 * g.row, g.row, 0.0f, s.data(),
+                       kGlobalKeyBlock) != dnnl_success) {
+          failed = true;
+        }
+        for (int64_t i = 0; i < bq; ++i) {
+          float* srow = s.data() + i * kGlobalKeyBlock;
+          float mx = m[static_cast<size_t>(i)];
+#pragma omp simd reduction(max : mx)
+          for (int64_t j = 0; j < bk; ++j) mx = std::max(mx, srow[j]);
+          const float corr = fast_exp(m[static_cast<size_t>(i)] - mx);
+          float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t j = 0; j < bk; ++j) {
+            const float e = fast_exp(srow[j] - mx);
+            srow[j] = e;
+            sum += e;
+          }
+          l[static_cast<size_t>(i)] = l[static_cast<size_t>(i)] * corr + sum;
+          m[static_cast<size_t>(i)] = mx;
+          float* orow = o.data() + i * hd;
+#pragma omp simd
+          for (int d = 0; d < hd; ++d) orow[d] *= corr;
+        }
+        // o (bq, hd) += p (bq, bk) @ V[k0:k0+bk].
+        if (dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s.data(), kGlobalKeyBlock, values + k0 * g.row, g.row, 1.0f,
+                       o.data(), hd) != dnnl_success) {
+          failed = true;
+        }
+      }
+      for (int64_t i = 0; i < bq; ++i) {
+        float* dst = out.data<float>() + (q0 + i) * dim + qoff;
+        const float inv = 1.0f / l[static_cast<size_t>(i)];
+        for (int d = 0; d < hd; ++d) dst[d] = o[static_cast<size_t>(i * hd + d)] * inv;
+      }
+    }
+  }
+  if (failed) return err(ErrorCode::kInternal, "attention: oneDNN sgemm failed");
+  return ok_status();
+}
+
 }  // namespace
 
 Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
   const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
   WindowGeometry g{p, 3 * dim, p.q_pool ? p.window_h / 2 : p.window_h, p.q_pool ? p.window_w / 2 : p.window_w,
                    p.q_pool ? p.grid_w / 2 : p.grid_w};
+  if (p.window_h == p.grid_h && p.window_w == p.grid_w) return global_attention(qkv, p, g, out);
   const int wins_y = p.grid_h / p.window_h, wins_x = p.grid_w / p.window_w;
   const int64_t nk = static_cast<int64_t>(p.window_h) * p.window_w;
   const int64_t nq = static_cast<int64_t>(g.qwin_h) * g.qwin_w;
@@ -97,10 +174,16 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
           }
           // Online softmax: rescale what was accumulated when the running max grows.
           float mx = m[static_cast<size_t>(i)];
+#pragma omp simd reduction(max : mx)
           for (int64_t j = 0; j < bk; ++j) mx = std::max(mx, srow[j]);
-          const float corr = std::exp(m[static_cast<size_t>(i)] - mx);
+          const float corr = fast_exp(m[static_cast<size_t>(i)] - mx);
           float sum = 0.0f;
-          for (int64_t j = 0; j < bk; ++j) sum += (srow[j] = std::exp(srow[j] - mx));
+#pragma omp simd reduction(+ : sum)
+          for (int64_t j = 0; j < bk; ++j) {
+            const float e = fast_exp(srow[j] - mx);
+            srow[j] = e;
+            sum += e;
+          }
           l[static_cast<size_t>(i)] = l[static_cast<size_t>(i)] * corr + sum;
           m[static_cast<size_t>(i)] = mx;
           float* orow = o.data() + i * hd;
