@@ -80,18 +80,20 @@ Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, con
   if (p.stride < 1 || p.dilation < 1 || p.padding < 0) {
     return err(ErrorCode::kInvalidArgument, "conv2d: stride and dilation must be >= 1 and padding >= 0");
   }
-  if (x.size(1) != w.size(1)) {
-    return err(ErrorCode::kInvalidArgument, "conv2d: input has ", x.size(1), " channels, weight expects ",
-               w.size(1));
+  const bool nhwc = p.layout == Layout::kNHWC;
+  const int64_t c = nhwc ? x.size(3) : x.size(1), h = nhwc ? x.size(1) : x.size(2), wd = nhwc ? x.size(2) : x.size(3);
+  if (c != w.size(1)) {
+    return err(ErrorCode::kInvalidArgument, "conv2d: input has ", c, " channels, weight expects ", w.size(1));
   }
-  const int64_t ho = (x.size(2) + 2 * p.padding - p.dilation * (w.size(2) - 1) - 1) / p.stride + 1;
-  const int64_t wo = (x.size(3) + 2 * p.padding - p.dilation * (w.size(3) - 1) - 1) / p.stride + 1;
+  const int64_t ho = (h + 2 * p.padding - p.dilation * (w.size(2) - 1) - 1) / p.stride + 1;
+  const int64_t wo = (wd + 2 * p.padding - p.dilation * (w.size(3) - 1) - 1) / p.stride + 1;
   if (ho < 1 || wo < 1) return err(ErrorCode::kInvalidArgument, "conv2d: input smaller than the kernel");
   if (bias) {
     CK_CHECK_T("conv2d", "bias", *bias, 1);
     CK_TRY(check_shape("conv2d", "bias", *bias, {w.size(0)}));
   }
-  CK_TRY(check_shape("conv2d", "output", y, {x.size(0), w.size(0), ho, wo}));
+  const Shape out = nhwc ? Shape{x.size(0), ho, wo, w.size(0)} : Shape{x.size(0), w.size(0), ho, wo};
+  CK_TRY(check_shape("conv2d", "output", y, out));
   const auto* xb = static_cast<const char*>(x.raw());
   const auto* yb = static_cast<const char*>(y.raw());
   const bool overlap = xb < yb + y.nbytes() && yb < xb + x.nbytes();
@@ -113,19 +115,19 @@ Status Backend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& 
 }
 
 Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                           Tensor& y) {
+                           Tensor& y, Layout layout) {
   CK_CHECK_T("group_norm", "input", x, 4);
   CK_CHECK_T("group_norm", "weight", weight, 1);
   CK_CHECK_T("group_norm", "bias", bias, 1);
   CK_CHECK_T("group_norm", "output", y, 4);
-  if (groups < 1 || x.size(1) % groups != 0) {
-    return err(ErrorCode::kInvalidArgument, "group_norm: ", x.size(1), " channels do not split into ", groups,
-               " groups");
+  const int64_t c = layout == Layout::kNHWC ? x.size(3) : x.size(1);
+  if (groups < 1 || c % groups != 0) {
+    return err(ErrorCode::kInvalidArgument, "group_norm: ", c, " channels do not split into ", groups, " groups");
   }
-  CK_TRY(check_shape("group_norm", "weight", weight, {x.size(1)}));
-  CK_TRY(check_shape("group_norm", "bias", bias, {x.size(1)}));
+  CK_TRY(check_shape("group_norm", "weight", weight, {c}));
+  CK_TRY(check_shape("group_norm", "bias", bias, {c}));
   CK_TRY(check_shape("group_norm", "output", y, x.shape()));
-  return do_group_norm(x, groups, weight, bias, eps, y);
+  return do_group_norm(x, groups, weight, bias, eps, y, layout);
 }
 
 Status Backend::batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
@@ -268,7 +270,7 @@ Status Backend::do_conv2d(const Tensor&, const Tensor&, const Tensor*, const Con
 Status Backend::do_layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) {
   return unsupported("layer_norm");
 }
-Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&) {
+Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout) {
   return unsupported("group_norm");
 }
 Status Backend::do_batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float,

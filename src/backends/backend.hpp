@@ -17,10 +17,16 @@ namespace ck {
 enum class UnaryOp { kRelu, kGelu, kSigmoid };
 std::string_view unary_op_name(UnaryOp op);
 
+// Memory layout of image-like tensors. NCHW maps have shape (N, C, H, W); NHWC maps have
+// shape (N, H, W, C) (channels innermost: what the CPU's convolution kernels read without
+// conversion, so the full-resolution refiner runs in it).
+enum class Layout { kNCHW, kNHWC };
+
 struct Conv2dParams {
   int stride = 1;
   int padding = 0;  // symmetric, zero padding
   int dilation = 1;
+  Layout layout = Layout::kNCHW;
 };
 
 // Hiera mask-unit attention over tokens kept in raster order.
@@ -47,14 +53,16 @@ class Backend {
   Status linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   // c (M, N) = a (M, K) @ b (K, N).
   Status matmul(const Tensor& a, const Tensor& b, Tensor& c);
-  // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo).
+  // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo); with
+  // p.layout NHWC, x (N, H, W, C) -> y (N, Ho, Wo, O) and w still (O, C, kh, kw).
   // y may be x itself when the output has x's shape (in place: no second full-size map).
   Status conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   // Normalises over the last dim of x (M, C); weight/bias (C).
   Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
-  // x (N, C, H, W); statistics per (sample, group) over C/groups channels and the whole image.
-  // y may alias x.
-  Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
+  // x (N, C, H, W), or (N, H, W, C) with layout NHWC; statistics per (sample, group) over
+  // C/groups channels and the whole image. y may alias x.
+  Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
+                    Layout layout = Layout::kNCHW);
   // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
   Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                     const Tensor& bias, float eps, Tensor& y);
@@ -85,7 +93,7 @@ class Backend {
   virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                               Tensor& y);
+                               Tensor& y, Layout layout);
   virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                const Tensor& bias, float eps, Tensor& y);
   virtual Status do_unary(UnaryOp op, const Tensor& x, Tensor& y);

@@ -68,7 +68,10 @@ Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x) const {
   const auto out_size = [&](int64_t n) {
     return (n + 2 * params.padding - params.dilation * (k - 1) - 1) / params.stride + 1;
   };
-  CK_ASSIGN(Tensor y, new_tensor({x.size(0), weight.size(0), out_size(x.size(2)), out_size(x.size(3))}));
+  const bool nhwc = params.layout == Layout::kNHWC;
+  const int64_t h = nhwc ? x.size(1) : x.size(2), w = nhwc ? x.size(2) : x.size(3), o = weight.size(0);
+  CK_ASSIGN(Tensor y, new_tensor(nhwc ? Shape{x.size(0), out_size(h), out_size(w), o}
+                                      : Shape{x.size(0), o, out_size(h), out_size(w)}));
   CK_TRY(be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, y));
   return y;
 }
@@ -78,16 +81,19 @@ Status Conv2d::in_place(Backend& be, Tensor& x) const {
 }
 
 Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, int groups,
-                                  float eps) {
+                                  float eps, Layout layout) {
   GroupNorm n;
   CK_ASSIGN(n.weight, w.get(prefix + ".weight", {c}));
   CK_ASSIGN(n.bias, w.get(prefix + ".bias", {c}));
   n.groups = groups;
   n.eps = eps;
+  n.layout = layout;
   return n;
 }
 
-Status GroupNorm::in_place(Backend& be, Tensor& x) const { return be.group_norm(x, groups, weight, bias, eps, x); }
+Status GroupNorm::in_place(Backend& be, Tensor& x) const {
+  return be.group_norm(x, groups, weight, bias, eps, x, layout);
+}
 
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w) {
   if (tokens.dim() != 2 || tokens.size(0) != h * w) {

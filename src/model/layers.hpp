@@ -41,7 +41,7 @@ struct LayerNorm {
   Result<Tensor> operator()(Backend& be, const Tensor& x) const;
 };
 
-// nn.Conv2d with square kernels on NCHW maps.
+// nn.Conv2d with square kernels, on NCHW maps or (params.layout) NHWC ones.
 struct Conv2d {
   Tensor weight;  // (out, in, k, k)
   Tensor bias;    // (out) or undefined
@@ -53,12 +53,14 @@ struct Conv2d {
   Status in_place(Backend& be, Tensor& x) const;
 };
 
-// nn.GroupNorm on NCHW maps, statistics over the whole image.
+// nn.GroupNorm on NCHW or NHWC maps, statistics over the whole image.
 struct GroupNorm {
   Tensor weight, bias;  // (C)
   int groups = 1;
   float eps = 1e-5f;
-  static Result<GroupNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, int groups, float eps);
+  Layout layout = Layout::kNCHW;
+  static Result<GroupNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, int groups, float eps,
+                                Layout layout = Layout::kNCHW);
   // In place: at S = 2048 a 64-channel map is 1 GiB, so the refiner does not copy it.
   Status in_place(Backend& be, Tensor& x) const;
 };

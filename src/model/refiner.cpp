@@ -34,36 +34,47 @@ Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
 Result<Refiner> Refiner::load(const WeightReader& w, const GreenFormerConfig& cfg) {
   const int64_t c = cfg.refiner_channels;
   Refiner r;
-  CK_ASSIGN(r.stem_conv_, Conv2d::load(w, "refiner.stem.0", 7, c, 3, {1, 1, 1}));
-  CK_ASSIGN(r.stem_gn_, GroupNorm::load(w, "refiner.stem.1", c, cfg.refiner_groups, kGroupNormEps));
+  constexpr Layout kNhwc = Layout::kNHWC;
+  CK_ASSIGN(r.stem_conv_, Conv2d::load(w, "refiner.stem.0", 7, c, 3, {1, 1, 1, kNhwc}));
+  CK_ASSIGN(r.stem_gn_, GroupNorm::load(w, "refiner.stem.1", c, cfg.refiner_groups, kGroupNormEps, kNhwc));
   for (int i = 0; i < 4; ++i) {
     const std::string p = "refiner.res" + std::to_string(i + 1) + ".";
     const int dilation = 1 << i;
     RefinerBlock& b = r.blocks_[i];
-    CK_ASSIGN(b.conv1, Conv2d::load(w, p + "conv1", c, c, 3, {1, dilation, dilation}));
-    CK_ASSIGN(b.gn1, GroupNorm::load(w, p + "gn1", c, cfg.refiner_groups, kGroupNormEps));
-    CK_ASSIGN(b.conv2, Conv2d::load(w, p + "conv2", c, c, 3, {1, dilation, dilation}));
-    CK_ASSIGN(b.gn2, GroupNorm::load(w, p + "gn2", c, cfg.refiner_groups, kGroupNormEps));
+    CK_ASSIGN(b.conv1, Conv2d::load(w, p + "conv1", c, c, 3, {1, dilation, dilation, kNhwc}));
+    CK_ASSIGN(b.gn1, GroupNorm::load(w, p + "gn1", c, cfg.refiner_groups, kGroupNormEps, kNhwc));
+    CK_ASSIGN(b.conv2, Conv2d::load(w, p + "conv2", c, c, 3, {1, dilation, dilation, kNhwc}));
+    CK_ASSIGN(b.gn2, GroupNorm::load(w, p + "gn2", c, cfg.refiner_groups, kGroupNormEps, kNhwc));
   }
-  CK_ASSIGN(r.final_, Conv2d::load(w, "refiner.final", c, 4, 1, {}));
+  CK_ASSIGN(r.final_, Conv2d::load(w, "refiner.final", c, 4, 1, {1, 0, 1, kNhwc}));
   CK_ASSIGN(r.final_, scaled_final(r.final_, kDeltaScale));
   return r;
 }
 
 Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& coarse, float output_scale) const {
+  // The refiner runs channels-last (NHWC): the convolutions read it without conversion. The
+  // layout changes at its ends touch 7 and 4 channels only.
   const int64_t h = rgb.size(2), w = rgb.size(3);
-  CK_ASSIGN(Tensor x, new_tensor({1, 7, h, w}));
-  const Tensor* parts[] = {&rgb, &coarse};
+  CK_ASSIGN(const Tensor rgb_px, map_to_tokens(be, rgb));        // (h*w, 3)
+  CK_ASSIGN(const Tensor coarse_px, map_to_tokens(be, coarse));  // (h*w, 4)
+  CK_ASSIGN(Tensor x, new_tensor({h * w, 7}));
+  const Tensor* parts[] = {&rgb_px, &coarse_px};
   CK_TRY(be.concat(parts, 1, x));
-  CK_ASSIGN(x, stem_conv_(be, x));
+  CK_ASSIGN(x, x.reshape({1, h, w, 7}));
+  CK_ASSIGN(x, stem_conv_(be, x));  // (1, h, w, C)
   CK_TRY(stem_gn_.in_place(be, x));
   CK_TRY(be.unary(UnaryOp::kRelu, x, x));
   for (const RefinerBlock& b : blocks_) {
     CK_ASSIGN(x, b.forward(be, x));
   }
-  if (output_scale == 1.0f) return final_(be, x);
-  CK_ASSIGN(const Conv2d scaled, scaled_final(final_, output_scale));
-  return scaled(be, x);
+  Tensor delta;  // (1, h, w, 4)
+  if (output_scale == 1.0f) {
+    CK_ASSIGN(delta, final_(be, x));
+  } else {
+    CK_ASSIGN(const Conv2d scaled, scaled_final(final_, output_scale));
+    CK_ASSIGN(delta, scaled(be, x));
+  }
+  CK_ASSIGN(delta, delta.reshape({h * w, 4}));
+  return tokens_to_map(be, delta, h, w);  // (1, 4, h, w)
 }
-
 }  // namespace ck

@@ -12,6 +12,7 @@
 
 namespace ck {
 
+// Maps are NHWC (1, H, W, C) inside the refiner.
 struct RefinerBlock {
   Conv2d conv1, conv2;
   GroupNorm gn1, gn2;

@@ -54,6 +54,19 @@ std::vector<OpCase> make_cases() {
     conv("conv refiner 3x3 dilation " + std::to_string(d) + " 64->64", {1, 64, 48, 40}, 64, 3, {1, d, d}, true);
   }
   conv("conv linear_fuse 1x1 1024->256", {1, 1024, 16, 16}, 256, 1, {}, false);
+  // The refiner runs channels-last: x (N, H, W, C) -> y (N, Ho, Wo, O).
+  auto conv_nhwc = [&](const std::string& name, Shape xs, int64_t o, int64_t k, Conv2dParams p) {
+    p.layout = Layout::kNHWC;
+    Tensor x = rnd(xs), w = rnd({o, xs[3], k, k}, -0.2f, 0.2f), b = rnd({o});
+    const int64_t ho = (xs[1] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
+    const int64_t wo = (xs[2] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
+    cases.push_back({name, {xs[0], ho, wo, o}, [=](Backend& be, Tensor& y) { return be.conv2d(x, w, &b, p, y); }});
+  };
+  conv_nhwc("conv NHWC refiner stem 3x3 7->64", {1, 45, 37, 7}, 64, 3, {1, 1, 1});
+  for (int d : {1, 2, 4, 8}) {
+    conv_nhwc("conv NHWC refiner 3x3 dilation " + std::to_string(d) + " 64->64", {1, 48, 40, 64}, 64, 3, {1, d, d});
+  }
+  conv_nhwc("conv NHWC refiner.final 1x1 64->4", {1, 40, 33, 64}, 4, 1, {1, 0, 1});
   conv("conv classifier 1x1 256->3", {1, 256, 32, 32}, 3, 1, {}, true);
   conv("conv refiner.final 1x1 64->4", {1, 64, 64, 64}, 4, 1, {}, true);
 
@@ -67,6 +80,12 @@ std::vector<OpCase> make_cases() {
     Tensor x = rnd({1, 64, 96, 80}, 2.0f, 4.0f), w = rnd({64}), b = rnd({64});
     cases.push_back({"group_norm 8 groups 64ch", {1, 64, 96, 80},
                      [=](Backend& be, Tensor& y) { return be.group_norm(x, 8, w, b, 1e-5f, y); }});
+  }
+  {
+    // NHWC, more pixels than one statistics chunk, offset values.
+    Tensor x = rnd({1, 67, 45, 64}, 2.0f, 4.0f), w = rnd({64}), b = rnd({64});
+    cases.push_back({"group_norm NHWC 8 groups 64ch", {1, 67, 45, 64},
+                     [=](Backend& be, Tensor& y) { return be.group_norm(x, 8, w, b, 1e-5f, y, Layout::kNHWC); }});
   }
   {
     Tensor x = rnd({1, 256, 32, 32}), m = rnd({256}), v = rnd({256}, 0.5f, 2.0f), w = rnd({256}), b = rnd({256});
@@ -207,6 +226,24 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
         ASSERT_TRUE(ref->conv2d(ref_inout, w, &b, c.p, ref_inout).ok());
         EXPECT_LE(nmse(ref_inout, expected), 1e-14) << "reference in place";
       }
+    }
+  }
+  // NHWC in place, in bands of every size.
+  for (int d : {1, 2, 4, 8}) {
+    for (size_t band_bytes : {size_t{1}, size_t{30000}, size_t{1} << 30}) {
+      SCOPED_TRACE(testing::Message() << "NHWC in place, dilation " << d << ", band bytes " << band_bytes);
+      const Conv2dParams p{1, d, d, Layout::kNHWC};
+      Tensor x = random_tensor({1, 41, 29, 64}, seed++), w = random_tensor({64, 64, 3, 3}, seed++, -0.2f, 0.2f),
+             b = random_tensor({64}, seed++);
+      Tensor expected = unwrap(Tensor::empty(x.shape()));
+      ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected).ok());
+      GuardedTensor inout(x.shape());
+      std::memcpy(inout.tensor().raw(), x.raw(), x.nbytes());
+      cpu.set_conv_band_bytes(band_bytes);
+      const Status sti = cpu.conv2d(inout.tensor(), w, &b, p, inout.tensor());
+      ASSERT_TRUE(sti.ok()) << sti.error().message;
+      EXPECT_LE(nmse(inout.tensor(), expected), kMaxNmse);
+      EXPECT_TRUE(inout.guards_intact());
     }
   }
   // Partly overlapping input and output is refused.

@@ -78,6 +78,7 @@ std::vector<Bench> make_benches() {
   };
   conv("conv refiner 3x3 d1 64->64 at 256", 64, 64, 256, 3, {1, 1, 1});
   conv("conv refiner 3x3 d8 64->64 at 256", 64, 64, 256, 3, {1, 8, 8});
+  conv("conv refiner 3x3 d1 64->64 at 512", 64, 64, 512, 3, {1, 1, 1});
   conv("conv patch_embed 7x7 s4 4->112 at 512", 4, 112, 512, 7, {4, 3, 1});
   auto attention = [&](const std::string& name, int grid, int heads, int window) {
     AttentionParams p{heads, 56, grid, grid, window, window, false, 1.0f / std::sqrt(56.0f)};
@@ -89,8 +90,8 @@ std::vector<Bench> make_benches() {
   attention("attention global 1024 tok, 8 heads (S=512 stage 2)", 32, 8, 32);
   attention("attention 8x8 windows, 2 heads (S=512 stage 0)", 128, 2, 8);
   {
-    Tensor x = filled({1, 64, 256, 256}, seed++), w = filled({64}, seed++), b = filled({64}, seed++);
-    v.push_back({"group_norm 64ch at 256", 2.0 * 4 * x.numel(), "GB/s", x.shape(),
+    Tensor x = filled({1, 64, 512, 512}, seed++), w = filled({64}, seed++), b = filled({64}, seed++);
+    v.push_back({"group_norm 64ch at 512", 2.0 * 4 * x.numel(), "GB/s", x.shape(),
                  [=](Backend& be, Tensor& y) { return be.group_norm(x, 8, w, b, 1e-5f, y); }});
   }
   {

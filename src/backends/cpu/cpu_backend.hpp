@@ -27,7 +27,7 @@ class CpuBackend final : public Backend {
   Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) override;
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;
   Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                       Tensor& y) override;
+                       Tensor& y, Layout layout) override;
   Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, float eps, Tensor& y) override;
   Status do_unary(UnaryOp op, const Tensor& x, Tensor& y) override;
@@ -42,6 +42,8 @@ class CpuBackend final : public Backend {
   Status do_transpose(const Tensor& x, Tensor& y) override;
 
  private:
+  Status conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
 };

@@ -81,14 +81,16 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, float* src_da
     for (auto d : user_src_md.dims()) key << d << ',';
     for (auto d : w.shape()) key << d << ',';
     key << p.stride << ',' << pad_l[0] << ',' << pad_r[0] << ',' << pad_l[1] << ',' << p.dilation << ','
-        << (bias != nullptr);
+        << (bias != nullptr) << ',' << static_cast<int>(p.layout);
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.convs.find(key.str());
     if (it == ctx.convs.end()) {
-      // Let oneDNN pick blocked layouts; plain NCHW would push it onto slow or im2col paths.
-      memory::desc src_md(user_src_md.dims(), dt::f32, tag::any);
+      // NHWC activations are used as they are (oneDNN's fastest kernels read them directly);
+      // for NCHW, let oneDNN pick its blocked layout: plain NCHW would push it onto im2col.
+      const tag act = p.layout == Layout::kNHWC ? tag::nhwc : tag::any;
+      memory::desc src_md(user_src_md.dims(), dt::f32, act);
       memory::desc wei_md(dims_of(w), dt::f32, tag::any);
-      memory::desc dst_md(user_dst_md.dims(), dt::f32, tag::any);
+      memory::desc dst_md(user_dst_md.dims(), dt::f32, act);
       memory::desc bias_md = bias ? memory::desc({w.size(0)}, dt::f32, tag::a) : memory::desc();
       const memory::dims strides{p.stride, p.stride}, dil{p.dilation - 1, p.dilation - 1};
       auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
@@ -150,6 +152,7 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
 // convolution needs no second full-size map.
 Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
+  if (p.layout == Layout::kNHWC) return conv2d_nhwc(x, w, bias, p, y);
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
   const int64_t o = y.size(1), ho = y.size(2), wo = y.size(3), k = w.size(2);
   const bool in_place = x.raw() == y.raw();
@@ -191,6 +194,41 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
     const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
     float* dst = y.data<float>() + r0 * wo;
     CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst));
+  }
+  return ok_status();
+}
+
+// NHWC: no layout conversion at all, so one call covers the whole map. In place, bands of
+// rows work as above, each band's input (a contiguous run of rows) copied aside first.
+Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                               Tensor& y) {
+  const int64_t n = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
+  const int64_t ho = y.size(1), wo = y.size(2), o = y.size(3), k = w.size(2);
+  const auto nhwc_md = [](int64_t n_, int64_t c_, int64_t h_, int64_t w_) {
+    return memory::desc({n_, c_, h_, w_}, dt::f32, tag::nhwc);
+  };
+  if (x.raw() != y.raw()) {
+    return run_conv(*dnnl_, nhwc_md(n, c, h, wd), x.data<float>(), w, bias, p, {p.padding, p.padding},
+                    {p.padding, p.padding}, nhwc_md(n, o, ho, wo), y.data<float>());
+  }
+  if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
+  const int64_t row = wd * c;  // floats per input row (== per output row: same shape)
+  const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / (2 * row * 4), 1, ho);
+  const int64_t reach = p.dilation * (k - 1);
+  std::vector<float> band_input(static_cast<size_t>((band + reach) * row)), carried;
+  for (int64_t r0 = 0; r0 < ho; r0 += band) {
+    const int64_t r1 = std::min(ho, r0 + band);
+    const int64_t in0 = r0 - p.padding, in1 = r1 - 1 - p.padding + reach + 1;
+    const int64_t pad_top = std::max<int64_t>(0, -in0), pad_bottom = std::max<int64_t>(0, in1 - h);
+    const int64_t first = std::max<int64_t>(0, in0), rows = std::min(h, in1) - first;
+    const int64_t kept = std::max<int64_t>(0, r0 - first);  // overwritten by earlier bands
+    std::copy_n(carried.data(), kept * row, band_input.data());
+    std::copy_n(x.data<float>() + (first + kept) * row, (rows - kept) * row, band_input.data() + kept * row);
+    const int64_t next_first = std::max<int64_t>(0, r1 - p.padding);
+    const int64_t next_kept = std::max<int64_t>(0, std::min(r1, first + rows) - next_first);
+    carried.assign(band_input.data() + (next_first - first) * row, band_input.data() + (next_first - first + next_kept) * row);
+    CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd), band_input.data(), w, bias, p, {pad_top, p.padding},
+                    {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo), y.data<float>() + r0 * wo * o));
   }
   return ok_status();
 }

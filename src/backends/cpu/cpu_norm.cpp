@@ -1,6 +1,7 @@
 // LayerNorm, GroupNorm and BatchNorm. Statistics are two-pass (mean, then squared deviations)
 // with float partial sums folded into double, so large images do not lose precision.
 #include <cmath>
+#include <vector>
 
 #include "backends/cpu/cpu_backend.hpp"
 
@@ -58,8 +59,70 @@ Status CpuBackend::do_layer_norm(const Tensor& x, const Tensor& weight, const Te
   return ok_status();
 }
 
+namespace {
+
+// NHWC GroupNorm: the image is cut into chunks of a fixed number of pixels (whatever the
+// thread count, so results do not depend on it); each chunk sums its channels in float and
+// hands them over as double, and chunks are folded in order. Two passes (mean, squared
+// deviations), then one affine pass with per-channel scale and offset.
+Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
+  constexpr int64_t kChunk = 1024;  // pixels
+  const int64_t n = x.size(0), hw = x.size(1) * x.size(2), c = x.size(3), cg = c / groups;
+  const int64_t chunks = (hw + kChunk - 1) / kChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks * c));
+  std::vector<float> mean(static_cast<size_t>(c)), scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
+  for (int64_t b = 0; b < n; ++b) {
+    const float* xb = x.data<float>() + b * hw * c;
+    // pass 1: sums; pass 2: squared deviations from the group mean.
+    for (int pass = 0; pass < 2; ++pass) {
+#pragma omp parallel for schedule(static)
+      for (int64_t k = 0; k < chunks; ++k) {
+        std::vector<float> acc(static_cast<size_t>(c), 0.0f);
+        const int64_t p0 = k * kChunk, p1 = std::min(hw, p0 + kChunk);
+        for (int64_t px = p0; px < p1; ++px) {
+          const float* v = xb + px * c;
+          if (pass == 0) {
+#pragma omp simd
+            for (int64_t ch = 0; ch < c; ++ch) acc[ch] += v[ch];
+          } else {
+#pragma omp simd
+            for (int64_t ch = 0; ch < c; ++ch) acc[ch] += (v[ch] - mean[ch]) * (v[ch] - mean[ch]);
+          }
+        }
+        for (int64_t ch = 0; ch < c; ++ch) partial[static_cast<size_t>(k * c + ch)] = acc[ch];
+      }
+      for (int64_t g = 0; g < groups; ++g) {
+        double total = 0.0;
+        for (int64_t k = 0; k < chunks; ++k) {
+          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) total += partial[static_cast<size_t>(k * c + ch)];
+        }
+        const double avg = total / static_cast<double>(cg * hw);
+        for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+          if (pass == 0) {
+            mean[ch] = static_cast<float>(avg);
+          } else {
+            const float inv = 1.0f / std::sqrt(static_cast<float>(avg) + eps);
+            scale[ch] = inv * weight.data<float>()[ch];
+            offset[ch] = bias.data<float>()[ch] - mean[ch] * scale[ch];
+          }
+        }
+      }
+    }
+    float* yb = y.data<float>() + b * hw * c;
+#pragma omp parallel for schedule(static)
+    for (int64_t px = 0; px < hw; ++px) {
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) yb[px * c + ch] = xb[px * c + ch] * scale[ch] + offset[ch];
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                                 Tensor& y) {
+                                 Tensor& y, Layout layout) {
+  if (layout == Layout::kNHWC) return group_norm_nhwc(x, groups, weight, bias, eps, y);
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   const int64_t cg = c / groups;
   const int64_t jobs = n * groups;

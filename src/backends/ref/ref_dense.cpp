@@ -35,9 +35,11 @@ Status ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) 
 
 Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                    Tensor& y) {
-  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
+  const bool nhwc = p.layout == Layout::kNHWC;
+  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
+  const int64_t h = nhwc ? x.size(1) : x.size(2), wd = nhwc ? x.size(2) : x.size(3);
   const int64_t o = w.size(0), kh = w.size(2), kw = w.size(3);
-  const int64_t ho = y.size(2), wo = y.size(3);
+  const int64_t ho = nhwc ? y.size(1) : y.size(2), wo = nhwc ? y.size(2) : y.size(3);
   Tensor input = x;
   if (x.raw() == y.raw()) {  // in place: read from a copy
     CK_ASSIGN(input, x.clone());
@@ -45,6 +47,12 @@ Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tenso
   const float* xp = input.data<float>();
   const float* wp = w.data<float>();
   float* yp = y.data<float>();
+  const auto x_at = [&](int64_t b, int64_t ch, int64_t iy, int64_t ix) {
+    return nhwc ? ((b * h + iy) * wd + ix) * c + ch : ((b * c + ch) * h + iy) * wd + ix;
+  };
+  const auto y_at = [&](int64_t b, int64_t ch, int64_t oy, int64_t ox) {
+    return nhwc ? ((b * ho + oy) * wo + ox) * o + ch : ((b * o + ch) * ho + oy) * wo + ox;
+  };
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t oc = 0; oc < o; ++oc) {
       for (int64_t oy = 0; oy < ho; ++oy) {
@@ -57,12 +65,11 @@ Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tenso
               for (int64_t kx = 0; kx < kw; ++kx) {
                 const int64_t ix = ox * p.stride - p.padding + kx * p.dilation;
                 if (ix < 0 || ix >= wd) continue;
-                acc += static_cast<double>(xp[((b * c + ic) * h + iy) * wd + ix]) *
-                       wp[((oc * c + ic) * kh + ky) * kw + kx];
+                acc += static_cast<double>(xp[x_at(b, ic, iy, ix)]) * wp[((oc * c + ic) * kh + ky) * kw + kx];
               }
             }
           }
-          yp[((b * o + oc) * ho + oy) * wo + ox] = static_cast<float>(acc);
+          yp[y_at(b, oc, oy, ox)] = static_cast<float>(acc);
         }
       }
     }

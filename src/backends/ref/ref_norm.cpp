@@ -1,5 +1,6 @@
 // Reference LayerNorm, GroupNorm and BatchNorm: two-pass statistics in double.
 #include <cmath>
+#include <vector>
 
 #include "backends/ref/ref_backend.hpp"
 
@@ -38,18 +39,25 @@ Status ReferenceBackend::do_layer_norm(const Tensor& x, const Tensor& weight, co
 }
 
 Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias,
-                                       float eps, Tensor& y) {
-  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+                                       float eps, Tensor& y, Layout layout) {
+  const bool nhwc = layout == Layout::kNHWC;
+  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
+  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
   const int64_t cg = c / groups;
+  const auto index = [&](int64_t b, int64_t ch, int64_t i) { return nhwc ? (b * hw + i) * c + ch : (b * c + ch) * hw + i; };
+  std::vector<float> values(static_cast<size_t>(cg * hw));
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t g = 0; g < groups; ++g) {
-      const int64_t base = (b * c + g * cg) * hw;  // channels of a group are contiguous in NCHW
-      const Moments mo = moments(x.data<float>() + base, cg * hw, 1, eps);
-      for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+      for (int64_t k = 0; k < cg; ++k) {
+        for (int64_t i = 0; i < hw; ++i) values[static_cast<size_t>(k * hw + i)] = x.data<float>()[index(b, g * cg + k, i)];
+      }
+      const Moments mo = moments(values.data(), cg * hw, 1, eps);
+      for (int64_t k = 0; k < cg; ++k) {
+        const int64_t ch = g * cg + k;
         const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
         for (int64_t i = 0; i < hw; ++i) {
-          const int64_t idx = (b * c + ch) * hw + i;
-          y.data<float>()[idx] = static_cast<float>((x.data<float>()[idx] - mo.mean) * mo.inv_std * wv + bv);
+          const double v = values[static_cast<size_t>(k * hw + i)];
+          y.data<float>()[index(b, ch, i)] = static_cast<float>((v - mo.mean) * mo.inv_std * wv + bv);
         }
       }
     }
