@@ -87,19 +87,7 @@ Status global_attention(const Tensor& qkv, const AttentionParams& p, const Windo
         }
         for (int64_t i = 0; i < bq; ++i) {
           float* srow = s.data() + i * kGlobalKeyBlock;
-          float mx = m[static_cast<size_t>(i)];
-#pragma omp simd reduction(max : mx)
-          for (int64_t j = 0; j < bk; ++j) mx = std::max(mx, srow[j]);
-          const float corr = fast_exp(m[static_cast<size_t>(i)] - mx);
-          float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-          for (int64_t j = 0; j < bk; ++j) {
-            const float e = fast_exp(srow[j] - mx);
-            srow[j] = e;
-            sum += e;
-          }
-          l[static_cast<size_t>(i)] = l[static_cast<size_t>(i)] * corr + sum;
-          m[static_cast<size_t>(i)] = mx;
+          const float corr = online_softmax_step(srow, bk, m[static_cast<size_t>(i)], l[static_cast<size_t>(i)]);
           float* orow = o.data() + i * hd;
 #pragma omp simd
           for (int d = 0; d < hd; ++d) orow[d] *= corr;
@@ -173,19 +161,7 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
             for (int64_t j = 0; j < bk; ++j) srow[j] += qd * krow[j];
           }
           // Online softmax: rescale what was accumulated when the running max grows.
-          float mx = m[static_cast<size_t>(i)];
-#pragma omp simd reduction(max : mx)
-          for (int64_t j = 0; j < bk; ++j) mx = std::max(mx, srow[j]);
-          const float corr = fast_exp(m[static_cast<size_t>(i)] - mx);
-          float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-          for (int64_t j = 0; j < bk; ++j) {
-            const float e = fast_exp(srow[j] - mx);
-            srow[j] = e;
-            sum += e;
-          }
-          l[static_cast<size_t>(i)] = l[static_cast<size_t>(i)] * corr + sum;
-          m[static_cast<size_t>(i)] = mx;
+          const float corr = online_softmax_step(srow, bk, m[static_cast<size_t>(i)], l[static_cast<size_t>(i)]);
           float* orow = o.data() + i * hd;
 #pragma omp simd
           for (int d = 0; d < hd; ++d) orow[d] *= corr;

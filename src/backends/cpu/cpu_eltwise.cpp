@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/vector_math.hpp"
 
 namespace ck::cpu {
 
@@ -17,8 +18,8 @@ Status CpuBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
       for (int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
       break;
     case UnaryOp::kGelu:
-#pragma omp parallel for schedule(static)
-      for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + std::erf(in[i] * 0.70710678118654752f));
+#pragma omp parallel for simd schedule(static)
+      for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + fast_erf(in[i] * 0.70710678118654752f));
       break;
     case UnaryOp::kSigmoid:
 #pragma omp parallel for schedule(static)

@@ -10,12 +10,16 @@
 namespace ck::cpu {
 
 // e^x for x <= 88, within 2 ulp: Cody-Waite reduction x = n ln2 + r, a degree-6 polynomial
-// for e^r on |r| <= ln2/2 (Cephes' expf), 2^n from the exponent bits. Inputs below -87.3
-// give about 1e-38 instead of 0, which no softmax can tell apart.
+// for e^r on |r| <= ln2/2 (Cephes' expf), 2^n from the exponent bits. n is rounded with the
+// 1.5 * 2^23 trick, not floor(): floor is a library call unless traps are off, and a call
+// stops the loop from vectorising. Inputs below -87.3 give about 1e-38 instead of 0, which
+// no softmax can tell apart.
 #pragma omp declare simd
 inline float fast_exp(float x) {
-  x = std::fmax(x, -87.3f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  x = x < -87.3f ? -87.3f : x;
+  const float shifted = x * 1.44269504088896341f + kRound;
+  const float n = shifted - kRound;
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   const float r2 = r * r;
@@ -26,8 +30,57 @@ inline float fast_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float er = p * r2 + r + 1.0f;
-  const auto bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-  return er * std::bit_cast<float>(bits);
+  const int32_t ni = std::bit_cast<int32_t>(shifted) - std::bit_cast<int32_t>(kRound);
+  return er * std::bit_cast<float>(static_cast<uint32_t>(ni + 127) << 23);
+}
+
+// erf(x) to 5e-7 absolute (Abramowitz & Stegun 7.1.26, 1.5e-7 in exact arithmetic, plus
+// float rounding): 1 - t P(t) e^(-x^2) with t = 1 / (1 + 0.3275911 |x|), odd in x. Feeds
+// the exact GELU, whose value it moves by at most 2.5e-7 |x|: float rounding's order.
+#pragma omp declare simd
+inline float fast_erf(float x) {
+  const float ax = x < 0.0f ? -x : x;
+  const float t = 1.0f / (1.0f + 0.3275911f * ax);
+  const float poly = t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  const float e = 1.0f - poly * fast_exp(-ax * ax);
+  return x < 0.0f ? -e : e;
+}
+
+// One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
+// running max, the running sum l is rescaled and extended, and the factor by which earlier
+// accumulations must be rescaled is returned. Reductions run in 16 lanes (plain element-wise
+// loops, which the compiler vectorises where an `omp simd` max reduction does not).
+inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
+  constexpr int kLanes = 16;
+  float lanes[kLanes];
+  for (int t = 0; t < kLanes; ++t) lanes[t] = m;
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int t = 0; t < kLanes; ++t) lanes[t] = s[j + t] > lanes[t] ? s[j + t] : lanes[t];
+  }
+  float mx = m;
+  for (int t = 0; t < kLanes; ++t) mx = lanes[t] > mx ? lanes[t] : mx;
+  for (; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
+  const float corr = fast_exp(m - mx);
+  float sums[kLanes] = {};
+  j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int t = 0; t < kLanes; ++t) {
+      const float e = fast_exp(s[j + t] - mx);
+      s[j + t] = e;
+      sums[t] += e;
+    }
+  }
+  float sum = 0.0f;
+  for (int t = 0; t < kLanes; ++t) sum += sums[t];
+  for (; j < n; ++j) {
+    const float e = fast_exp(s[j] - mx);
+    s[j] = e;
+    sum += e;
+  }
+  l = l * corr + sum;
+  m = mx;
+  return corr;
 }
 
 }  // namespace ck::cpu
