@@ -80,6 +80,19 @@ std::vector<Bench> make_benches() {
   conv("conv refiner 3x3 d8 64->64 at 256", 64, 64, 256, 3, {1, 8, 8});
   conv("conv refiner 3x3 d1 64->64 at 512", 64, 64, 512, 3, {1, 1, 1});
   conv("conv patch_embed 7x7 s4 4->112 at 512", 4, 112, 512, 7, {4, 3, 1});
+  auto conv_nhwc = [&](const std::string& name, int64_t c, int64_t o, int64_t hw, int k, Conv2dParams p, bool in_place) {
+    p.layout = Layout::kNHWC;
+    Tensor x = filled({1, hw, hw, c}, seed++), w = filled({o, c, k, k}, seed++), b = filled({o}, seed++);
+    const int64_t ho = (hw + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
+    v.push_back({name, 2.0 * c * o * k * k * ho * ho, "GFLOP/s", {1, ho, ho, o}, [=](Backend& be, Tensor& y) {
+                   Tensor io = x;  // in place overwrites x: numbers change, the timing does not
+                   return in_place ? be.conv2d(io, w, &b, p, io) : be.conv2d(x, w, &b, p, y);
+                 }});
+  };
+  conv_nhwc("conv NHWC 3x3 d1 64->64 at 512", 64, 64, 512, 3, {1, 1, 1}, false);
+  conv_nhwc("conv NHWC 3x3 d8 64->64 at 512 in place", 64, 64, 512, 3, {1, 8, 8}, true);
+  conv_nhwc("conv NHWC 3x3 d8 64->64 at 512", 64, 64, 512, 3, {1, 8, 8}, false);
+  conv_nhwc("conv NHWC 3x3 d1 64->64 at 512 in place", 64, 64, 512, 3, {1, 1, 1}, true);
   auto attention = [&](const std::string& name, int grid, int heads, int window) {
     AttentionParams p{heads, 56, grid, grid, window, window, false, 1.0f / std::sqrt(56.0f)};
     const int64_t n = static_cast<int64_t>(grid) * grid, nk = static_cast<int64_t>(window) * window;
@@ -93,6 +106,11 @@ std::vector<Bench> make_benches() {
     Tensor x = filled({1, 64, 512, 512}, seed++), w = filled({64}, seed++), b = filled({64}, seed++);
     v.push_back({"group_norm 64ch at 512", 2.0 * 4 * x.numel(), "GB/s", x.shape(),
                  [=](Backend& be, Tensor& y) { return be.group_norm(x, 8, w, b, 1e-5f, y); }});
+    Tensor xl = filled({1, 512, 512, 64}, seed++);
+    v.push_back({"group_norm NHWC 64ch at 512", 2.0 * 4 * xl.numel(), "GB/s", xl.shape(),
+                 [=](Backend& be, Tensor& y) { return be.group_norm(xl, 8, w, b, 1e-5f, y, Layout::kNHWC); }});
+    v.push_back({"relu 64ch at 512", 2.0 * 4 * xl.numel(), "GB/s", xl.shape(),
+                 [=](Backend& be, Tensor& y) { return be.unary(UnaryOp::kRelu, xl, y); }});
   }
   {
     Tensor x = filled({16384, 112}, seed++), w = filled({112}, seed++), b = filled({112}, seed++);

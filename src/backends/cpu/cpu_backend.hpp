@@ -42,10 +42,14 @@ class CpuBackend final : public Backend {
   Status do_transpose(const Tensor& x, Tensor& y) override;
 
  private:
+  // A buffer of at least `floats` floats, reused across calls (in-place convolution bands).
+  Result<float*> scratch(size_t floats);
   Status conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
 
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
+  std::unique_ptr<float[]> scratch_;
+  size_t scratch_size_ = 0;
 };
 
 // Thread count the OpenMP loops of this backend use.

@@ -159,10 +159,11 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
   const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * n * (c * wd * p.stride + o * wo);
   const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / row_bytes, 1, ho);
   const int64_t reach = p.dilation * (k - 1);  // input rows a band needs beyond its own
-  std::vector<float> band_input, carried;    // in place only: this band's rows, rows kept for the next
+  float* band_input = nullptr;  // in place only: this band's rows; `carried`: rows kept for the next
+  std::vector<float> carried;
   if (in_place) {
     if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
-    band_input.resize(static_cast<size_t>(c * (band + reach) * wd));
+    CK_ASSIGN(band_input, scratch(static_cast<size_t>(c * (band + reach) * wd)));
   }
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t r1 = std::min(ho, r0 + band);
@@ -176,7 +177,7 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
       // Rows above r0 were overwritten by earlier bands: they come from `carried`.
       const int64_t kept = std::max<int64_t>(0, r0 - first);
       for (int64_t ch = 0; ch < c; ++ch) {
-        float* dst_rows = band_input.data() + ch * rows * wd;
+        float* dst_rows = band_input + ch * rows * wd;
         if (kept > 0) std::copy_n(carried.data() + ch * kept * wd, kept * wd, dst_rows);
         std::copy_n(x.data<float>() + (ch * h + first + kept) * wd, (rows - kept) * wd, dst_rows + kept * wd);
       }
@@ -185,17 +186,31 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
       const int64_t next_kept = std::max<int64_t>(0, std::min(r1, first + rows) - next_first);
       carried.resize(static_cast<size_t>(c * next_kept * wd));
       for (int64_t ch = 0; ch < c; ++ch) {
-        std::copy_n(band_input.data() + (ch * rows + (next_first - first)) * wd, next_kept * wd,
+        std::copy_n(band_input + (ch * rows + (next_first - first)) * wd, next_kept * wd,
                     carried.data() + ch * next_kept * wd);
       }
       src_md = memory::desc({n, c, rows, wd}, dt::f32, memory::dims{c * rows * wd, rows * wd, wd, 1});
-      src = band_input.data();
+      src = band_input;
     }
     const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
     float* dst = y.data<float>() + r0 * wo;
     CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst));
   }
   return ok_status();
+}
+
+Result<float*> CpuBackend::scratch(size_t floats) {
+  if (floats > scratch_size_) {
+    // Uninitialised and kept across calls: a fresh zeroed buffer per convolution costs page
+    // faults and a memset of tens of MB each time.
+    scratch_.reset(new (std::nothrow) float[floats]);
+    if (!scratch_) {
+      scratch_size_ = 0;
+      return err(ErrorCode::kOutOfMemory, "conv2d: out of memory for a ", floats * 4 >> 20, " MB band buffer");
+    }
+    scratch_size_ = floats;
+  }
+  return scratch_.get();
 }
 
 // NHWC: no layout conversion at all, so one call covers the whole map. In place, bands of
@@ -215,19 +230,20 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
   const int64_t row = wd * c;  // floats per input row (== per output row: same shape)
   const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / (2 * row * 4), 1, ho);
   const int64_t reach = p.dilation * (k - 1);
-  std::vector<float> band_input(static_cast<size_t>((band + reach) * row)), carried;
+  CK_ASSIGN(float* const band_input, scratch(static_cast<size_t>((band + reach) * row)));
+  std::vector<float> carried;
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t r1 = std::min(ho, r0 + band);
     const int64_t in0 = r0 - p.padding, in1 = r1 - 1 - p.padding + reach + 1;
     const int64_t pad_top = std::max<int64_t>(0, -in0), pad_bottom = std::max<int64_t>(0, in1 - h);
     const int64_t first = std::max<int64_t>(0, in0), rows = std::min(h, in1) - first;
     const int64_t kept = std::max<int64_t>(0, r0 - first);  // overwritten by earlier bands
-    std::copy_n(carried.data(), kept * row, band_input.data());
-    std::copy_n(x.data<float>() + (first + kept) * row, (rows - kept) * row, band_input.data() + kept * row);
+    std::copy_n(carried.data(), kept * row, band_input);
+    std::copy_n(x.data<float>() + (first + kept) * row, (rows - kept) * row, band_input + kept * row);
     const int64_t next_first = std::max<int64_t>(0, r1 - p.padding);
     const int64_t next_kept = std::max<int64_t>(0, std::min(r1, first + rows) - next_first);
-    carried.assign(band_input.data() + (next_first - first) * row, band_input.data() + (next_first - first + next_kept) * row);
-    CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd), band_input.data(), w, bias, p, {pad_top, p.padding},
+    carried.assign(band_input + (next_first - first) * row, band_input + (next_first - first + next_kept) * row);
+    CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd), band_input, w, bias, p, {pad_top, p.padding},
                     {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo), y.data<float>() + r0 * wo * o));
   }
   return ok_status();
