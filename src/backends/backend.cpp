@@ -115,7 +115,7 @@ Status Backend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& 
 }
 
 Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                           Tensor& y, Layout layout) {
+                           Tensor& y, Layout layout, bool relu) {
   CK_CHECK_T("group_norm", "input", x, 4);
   CK_CHECK_T("group_norm", "weight", weight, 1);
   CK_CHECK_T("group_norm", "bias", bias, 1);
@@ -127,7 +127,7 @@ Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, co
   CK_TRY(check_shape("group_norm", "weight", weight, {c}));
   CK_TRY(check_shape("group_norm", "bias", bias, {c}));
   CK_TRY(check_shape("group_norm", "output", y, x.shape()));
-  return do_group_norm(x, groups, weight, bias, eps, y, layout);
+  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu);
 }
 
 Status Backend::batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
@@ -270,7 +270,7 @@ Status Backend::do_conv2d(const Tensor&, const Tensor&, const Tensor*, const Con
 Status Backend::do_layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) {
   return unsupported("layer_norm");
 }
-Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout) {
+Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout, bool) {
   return unsupported("group_norm");
 }
 Status Backend::do_batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float,

@@ -60,9 +60,10 @@ class Backend {
   // Normalises over the last dim of x (M, C); weight/bias (C).
   Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   // x (N, C, H, W), or (N, H, W, C) with layout NHWC; statistics per (sample, group) over
-  // C/groups channels and the whole image. y may alias x.
+  // C/groups channels and the whole image. y may alias x. With `relu`, y = max(0, norm(x)):
+  // the refiner's GroupNorm-ReLU pairs in one pass over memory.
   Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
-                    Layout layout = Layout::kNCHW);
+                    Layout layout = Layout::kNCHW, bool relu = false);
   // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
   Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                     const Tensor& bias, float eps, Tensor& y);
@@ -93,7 +94,7 @@ class Backend {
   virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                               Tensor& y, Layout layout);
+                               Tensor& y, Layout layout, bool relu);
   virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                const Tensor& bias, float eps, Tensor& y);
   virtual Status do_unary(UnaryOp op, const Tensor& x, Tensor& y);

@@ -91,8 +91,8 @@ Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& pref
   return n;
 }
 
-Status GroupNorm::in_place(Backend& be, Tensor& x) const {
-  return be.group_norm(x, groups, weight, bias, eps, x, layout);
+Status GroupNorm::in_place(Backend& be, Tensor& x, bool relu) const {
+  return be.group_norm(x, groups, weight, bias, eps, x, layout, relu);
 }
 
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w) {

@@ -62,7 +62,8 @@ struct GroupNorm {
   static Result<GroupNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, int groups, float eps,
                                 Layout layout = Layout::kNCHW);
   // In place: at S = 2048 a 64-channel map is 1 GiB, so the refiner does not copy it.
-  Status in_place(Backend& be, Tensor& x) const;
+  // `relu` applies the ReLU that follows in the same pass.
+  Status in_place(Backend& be, Tensor& x, bool relu = false) const;
 };
 
 // Layout changes: tokens (H*W, C) <-> map (1, C, H, W).

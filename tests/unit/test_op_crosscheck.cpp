@@ -86,6 +86,14 @@ std::vector<OpCase> make_cases() {
     Tensor x = rnd({1, 67, 45, 64}, 2.0f, 4.0f), w = rnd({64}), b = rnd({64});
     cases.push_back({"group_norm NHWC 8 groups 64ch", {1, 67, 45, 64},
                      [=](Backend& be, Tensor& y) { return be.group_norm(x, 8, w, b, 1e-5f, y, Layout::kNHWC); }});
+    Tensor centred = rnd({1, 67, 45, 64}, -2.0f, 2.0f);
+    cases.push_back({"group_norm NHWC + relu", {1, 67, 45, 64}, [=](Backend& be, Tensor& y) {
+                       return be.group_norm(centred, 8, w, b, 1e-5f, y, Layout::kNHWC, true);
+                     }});
+    Tensor planar = rnd({1, 64, 30, 20}, -2.0f, 2.0f);
+    cases.push_back({"group_norm NCHW + relu", {1, 64, 30, 20}, [=](Backend& be, Tensor& y) {
+                       return be.group_norm(planar, 8, w, b, 1e-5f, y, Layout::kNCHW, true);
+                     }});
   }
   {
     Tensor x = rnd({1, 256, 32, 32}), m = rnd({256}), v = rnd({256}, 0.5f, 2.0f), w = rnd({256}), b = rnd({256});

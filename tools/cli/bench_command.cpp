@@ -1,13 +1,12 @@
 // corridorkey bench: times the network alone (no image files) after warm-up runs, on the
 // given checkpoint or on generated weights of the full-size network, and reports the peak
 // resident memory of the process.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <array>
 #include <map>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -34,10 +33,15 @@ struct BenchOptions {
   bool json = false;
 };
 
+// The process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux carries that
+// over exec, so a tool started from a large process would report its parent's peak.
 double peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // kilobytes on Linux
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // kB
+  }
+  return 0.0;
 }
 
 Status run(const BenchOptions& o) {

@@ -61,58 +61,83 @@ Status CpuBackend::do_layer_norm(const Tensor& x, const Tensor& weight, const Te
 
 namespace {
 
-// NHWC GroupNorm: the image is cut into chunks of a fixed number of pixels (whatever the
-// thread count, so results do not depend on it); each chunk sums its channels in float and
-// hands them over as double, and chunks are folded in order. Two passes (mean, squared
-// deviations), then one affine pass with per-channel scale and offset.
-Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
-  constexpr int64_t kChunk = 1024;  // pixels
+// NHWC GroupNorm. The image is cut into chunks of a fixed number of pixels (whatever the
+// thread count, so results do not depend on it). Each chunk, small enough to stay in cache,
+// takes its own two-pass statistics per group (sum, then squared deviations from its own
+// mean); the chunks are merged in order with Chan's formula in double. One read of the
+// image for the statistics, then one pass for the affine map (and the ReLU, when fused).
+Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
+                       bool relu) {
+  constexpr int64_t kChunk = 512;  // pixels: 128 KiB of a 64-channel map
   const int64_t n = x.size(0), hw = x.size(1) * x.size(2), c = x.size(3), cg = c / groups;
   const int64_t chunks = (hw + kChunk - 1) / kChunk;
-  std::vector<double> partial(static_cast<size_t>(chunks * c));
-  std::vector<float> mean(static_cast<size_t>(c)), scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
+  std::vector<double> chunk_mean(static_cast<size_t>(chunks * groups)), chunk_m2(chunk_mean.size());
+  std::vector<float> scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
   for (int64_t b = 0; b < n; ++b) {
     const float* xb = x.data<float>() + b * hw * c;
-    // pass 1: sums; pass 2: squared deviations from the group mean.
-    for (int pass = 0; pass < 2; ++pass) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel
+    {
+      std::vector<float> acc(static_cast<size_t>(c)), mean(static_cast<size_t>(c));
+#pragma omp for schedule(static)
       for (int64_t k = 0; k < chunks; ++k) {
-        std::vector<float> acc(static_cast<size_t>(c), 0.0f);
         const int64_t p0 = k * kChunk, p1 = std::min(hw, p0 + kChunk);
+        const double count = static_cast<double>((p1 - p0) * cg);
+        std::fill(acc.begin(), acc.end(), 0.0f);
         for (int64_t px = p0; px < p1; ++px) {
           const float* v = xb + px * c;
-          if (pass == 0) {
 #pragma omp simd
-            for (int64_t ch = 0; ch < c; ++ch) acc[ch] += v[ch];
-          } else {
-#pragma omp simd
-            for (int64_t ch = 0; ch < c; ++ch) acc[ch] += (v[ch] - mean[ch]) * (v[ch] - mean[ch]);
-          }
+          for (int64_t ch = 0; ch < c; ++ch) acc[ch] += v[ch];
         }
-        for (int64_t ch = 0; ch < c; ++ch) partial[static_cast<size_t>(k * c + ch)] = acc[ch];
+        for (int64_t g = 0; g < groups; ++g) {
+          double sum = 0.0;
+          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) sum += acc[ch];
+          chunk_mean[static_cast<size_t>(k * groups + g)] = sum / count;
+          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) mean[ch] = static_cast<float>(sum / count);
+        }
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t px = p0; px < p1; ++px) {
+          const float* v = xb + px * c;
+#pragma omp simd
+          for (int64_t ch = 0; ch < c; ++ch) acc[ch] += (v[ch] - mean[ch]) * (v[ch] - mean[ch]);
+        }
+        for (int64_t g = 0; g < groups; ++g) {
+          double m2 = 0.0;
+          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) m2 += acc[ch];
+          chunk_m2[static_cast<size_t>(k * groups + g)] = m2;
+        }
       }
-      for (int64_t g = 0; g < groups; ++g) {
-        double total = 0.0;
-        for (int64_t k = 0; k < chunks; ++k) {
-          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) total += partial[static_cast<size_t>(k * c + ch)];
-        }
-        const double avg = total / static_cast<double>(cg * hw);
-        for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
-          if (pass == 0) {
-            mean[ch] = static_cast<float>(avg);
-          } else {
-            const float inv = 1.0f / std::sqrt(static_cast<float>(avg) + eps);
-            scale[ch] = inv * weight.data<float>()[ch];
-            offset[ch] = bias.data<float>()[ch] - mean[ch] * scale[ch];
-          }
-        }
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      double count = 0.0, mean = 0.0, m2 = 0.0;
+      for (int64_t k = 0; k < chunks; ++k) {
+        const double nk = static_cast<double>((std::min(hw, (k + 1) * kChunk) - k * kChunk) * cg);
+        const double mk = chunk_mean[static_cast<size_t>(k * groups + g)];
+        const double delta = mk - mean, total = count + nk;
+        mean += delta * nk / total;
+        m2 += chunk_m2[static_cast<size_t>(k * groups + g)] + delta * delta * count * nk / total;
+        count = total;
+      }
+      const float inv = 1.0f / std::sqrt(static_cast<float>(m2 / count) + eps);
+      for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+        scale[ch] = inv * weight.data<float>()[ch];
+        offset[ch] = bias.data<float>()[ch] - static_cast<float>(mean) * scale[ch];
       }
     }
     float* yb = y.data<float>() + b * hw * c;
 #pragma omp parallel for schedule(static)
     for (int64_t px = 0; px < hw; ++px) {
+      const float* v = xb + px * c;
+      float* out = yb + px * c;
+      if (relu) {
 #pragma omp simd
-      for (int64_t ch = 0; ch < c; ++ch) yb[px * c + ch] = xb[px * c + ch] * scale[ch] + offset[ch];
+        for (int64_t ch = 0; ch < c; ++ch) {
+          const float t = v[ch] * scale[ch] + offset[ch];
+          out[ch] = t > 0.0f ? t : 0.0f;
+        }
+      } else {
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
+      }
     }
   }
   return ok_status();
@@ -121,8 +146,8 @@ Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const 
 }  // namespace
 
 Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                                 Tensor& y, Layout layout) {
-  if (layout == Layout::kNHWC) return group_norm_nhwc(x, groups, weight, bias, eps, y);
+                                 Tensor& y, Layout layout, bool relu) {
+  if (layout == Layout::kNHWC) return group_norm_nhwc(x, groups, weight, bias, eps, y, relu);
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   const int64_t cg = c / groups;
   const int64_t jobs = n * groups;
@@ -142,7 +167,12 @@ Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weig
     for (int64_t ch = 0; ch < cg; ++ch) {
       const int64_t cc = g * cg + ch;
       const float a = inv * weight.data<float>()[cc];
-      affine(base + ch * hw, y.data<float>() + (b * c + cc) * hw, hw, a, bias.data<float>()[cc] - mean * a);
+      float* out = y.data<float>() + (b * c + cc) * hw;
+      affine(base + ch * hw, out, hw, a, bias.data<float>()[cc] - mean * a);
+      if (relu) {
+#pragma omp simd
+        for (int64_t i = 0; i < hw; ++i) out[i] = out[i] > 0.0f ? out[i] : 0.0f;
+      }
     }
   }
   return ok_status();
