@@ -6,10 +6,13 @@
 
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "core/tensor.hpp"
 #include "weights/safetensors.hpp"
@@ -17,6 +20,23 @@
 namespace ck::test {
 
 inline std::string fixture_path(const std::string& name) { return std::string(CK_FIXTURES_DIR) + "/" + name; }
+// The bundled sample plate and hint (samples/ at the repository root).
+inline std::string sample_path(const std::string& name) { return std::string(CK_FIXTURES_DIR) + "/../../samples/" + name; }
+
+// A fresh, empty folder per test, removed afterwards; path(name) names a file in it.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ck_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::filesystem::path dir_;
+};
 
 template <class T>
 T unwrap(Result<T> r) {

@@ -11,16 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class ImageIo : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ck_image_io_" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class ImageIo : public TempDirTest {};
 
 Image gradient(int w, int h, int c, float scale = 1.0f) {
   Image img{w, h, c, std::vector<float>(static_cast<size_t>(w) * h * c)};

@@ -12,22 +12,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSamples = std::string(CK_FIXTURES_DIR) + "/../../samples/";
+const std::string kSamples = sample_path("");  // ends with a slash
 
-class InferCli : public ::testing::Test {
+class InferCli : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ck_infer_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string args(const std::string& extra, const std::string& hint = kSamples + "hint.png") const {
+  std::string args(const std::string& extra, const std::string& hint = sample_path("hint.png")) const {
     return "infer --image " + kSamples + "plate.png --hint " + hint + " --checkpoint " +
            fixture_path("checkpoints/tiny_official.pth") + " --output-dir " + path("out") + " " + extra;
   }
-  fs::path dir_;
 };
 
 TEST_F(InferCli, KeysTheSampleAndDumpsEveryStage) {
@@ -52,7 +44,7 @@ TEST_F(InferCli, KeysTheSampleAndDumpsEveryStage) {
 }
 
 TEST_F(InferCli, HintOfAnotherSizeIsResizedWithAWarning) {
-  Image small = unwrap(read_image(kSamples + "hint.png"));
+  Image small = unwrap(read_image(sample_path("hint.png")));
   Image half{480, 270, 1, std::vector<float>(480 * 270)};
   for (int y = 0; y < 270; ++y) {
     for (int x = 0; x < 480; ++x) half.pixels[y * 480 + x] = small.at(2 * y, 2 * x, 0);
@@ -101,7 +93,7 @@ TEST_F(InferCli, CheckpointThatDoesNotFitIsNamed) {
 
 TEST_F(InferCli, WithoutACheckpointItSaysWhereTheWeightsComeFrom) {
   unsetenv("CORRIDORKEY_CHECKPOINT");  // inherited by the tool
-  const CliResult r = run_cli("infer --image " + kSamples + "plate.png --hint " + kSamples + "hint.png");
+  const CliResult r = run_cli("infer --image " + kSamples + "plate.png --hint " + sample_path("hint.png"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("nikopueringer/CorridorKey_v1.0"), std::string::npos) << r.output;
 }

@@ -12,24 +12,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kSamples = std::string(CK_FIXTURES_DIR) + "/../../samples/";
+const std::string kSamples = sample_path("");  // ends with a slash
 
-class ProcessCli : public ::testing::Test {
+class ProcessCli : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ck_process_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  CliResult process(const std::string& extra, const std::string& plate = kSamples + "plate.png",
+  CliResult process(const std::string& extra, const std::string& plate = sample_path("plate.png"),
                     const std::string& out = "") const {
     return run_cli("process --image " + plate + " --hint " + kSamples + "hint.png --checkpoint " +
                    fixture_path("checkpoints/tiny_official.pth") + " --img-size 64 --output-dir " +
                    (out.empty() ? path("out") : out) + " " + extra);
   }
-  fs::path dir_;
 };
 
 TEST_F(ProcessCli, WritesMatteFgProcessedAndComp) {
@@ -64,12 +56,12 @@ TEST_F(ProcessCli, OptionsReachTheOutputs) {
   for (size_t i = 0; i < matte.pixels.size(); ++i) ASSERT_EQ(processed.pixels[4 * i + 3], matte.pixels[i]);
   const Image fg_srgb = unwrap(read_image(path("out/FG/plate.exr")));
 
-  ASSERT_EQ(process("--exr-float --fg-linear", kSamples + "plate.png", path("lin")).exit_code, 0);
+  ASSERT_EQ(process("--exr-float --fg-linear", sample_path("plate.png"), path("lin")).exit_code, 0);
   const Image fg_linear = unwrap(read_image(path("lin/FG/plate.exr")));
   for (size_t i = 0; i < fg_srgb.pixels.size(); i += 997) {
     EXPECT_NEAR(fg_linear.pixels[i], srgb_to_linear(fg_srgb.pixels[i]), 1e-6);
   }
-  ASSERT_EQ(process("--exr-float --refiner-scale 0 --despill 0 --linear --despeckle-size 10", kSamples + "plate.png",
+  ASSERT_EQ(process("--exr-float --refiner-scale 0 --despill 0 --linear --despeckle-size 10", sample_path("plate.png"),
                     path("coarse"))
                 .exit_code,
             0);
@@ -97,7 +89,7 @@ TEST_F(ProcessCli, BadInputIsRefusedAndNothingIsWritten) {
   EXPECT_FALSE(fs::exists(path("out/Matte/nan.exr")));
 
   // An output folder that cannot be created.
-  r = process("", kSamples + "plate.png", "/proc/ck_cannot_write_here");
+  r = process("", sample_path("plate.png"), "/proc/ck_cannot_write_here");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("/proc/ck_cannot_write_here"), std::string::npos) << r.output;
 }

@@ -125,14 +125,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--warmup", opts->warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   cmd->add_flag("--json", opts->json, "one JSON line instead of text");
-  cmd->callback([opts, &run_fn] {
-    run_fn = [opts] {
-      const Status st = run(*opts);
-      if (st.ok()) return 0;
-      std::cerr << "corridorkey bench: " << st.error().message << "\n";
-      return 1;
-    };
-  });
+  cmd->callback([opts, &run_fn] { run_fn = exit_code_of("bench", [opts] { return run(*opts); }); });
 }
 
 }  // namespace ck::cli

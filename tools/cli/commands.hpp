@@ -9,6 +9,9 @@
 
 namespace ck::cli {
 
+// A sub-command's run as an exit code: 0, or 1 after printing "corridorkey NAME: <error>".
+std::function<int()> exit_code_of(const char* name, std::function<Status()> run);
+
 // --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else an error saying where the
 // official weights come from.
 Result<std::string> resolve_checkpoint(const std::string& option);

@@ -89,14 +89,7 @@ void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--output-dir", opts->output_dir, "where alpha.png and foreground.png go")->capture_default_str();
   cmd->add_option("--dump-tensors", opts->dump_tensors, "also write every stage tensor to this safetensors file");
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
-  cmd->callback([opts, &run_fn] {
-    run_fn = [opts] {
-      const Status st = run(*opts);
-      if (st.ok()) return 0;
-      std::cerr << "corridorkey infer: " << st.error().message << "\n";
-      return 1;
-    };
-  });
+  cmd->callback([opts, &run_fn] { run_fn = exit_code_of("infer", [opts] { return run(*opts); }); });
 }
 
 }  // namespace ck::cli

@@ -126,14 +126,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_flag("--exr-float", o->exr_float, "write 32-bit float EXR (default: half with PXR24 compression)");
   cmd->add_flag("--fg-linear", o->fg_linear,
                 "write FG linearised (default: sRGB-encoded values, as the original CorridorKey writes them)");
-  cmd->callback([o, &run_fn] {
-    run_fn = [o] {
-      const Status st = run(*o);
-      if (st.ok()) return 0;
-      std::cerr << "corridorkey process: " << st.error().message << "\n";
-      return 1;
-    };
-  });
+  cmd->callback([o, &run_fn] { run_fn = exit_code_of("process", [o] { return run(*o); }); });
 }
 
 }  // namespace ck::cli

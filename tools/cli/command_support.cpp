@@ -1,8 +1,18 @@
 #include <cstdlib>
+#include <iostream>
 
 #include "commands.hpp"
 
 namespace ck::cli {
+
+std::function<int()> exit_code_of(const char* name, std::function<Status()> run) {
+  return [name, run = std::move(run)] {
+    const Status st = run();
+    if (st.ok()) return 0;
+    std::cerr << "corridorkey " << name << ": " << st.error().message << "\n";
+    return 1;
+  };
+}
 
 Result<std::string> resolve_checkpoint(const std::string& option) {
   if (!option.empty()) return option;
