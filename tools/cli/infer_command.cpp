@@ -1,5 +1,5 @@
-// corridorkey infer: keys one plate with its alpha hint through the network and writes
-// alpha.png and foreground.png at the plate's size (8-bit), optionally every stage tensor.
+// corridorkey infer: keys one plate with its alpha hint through the network and writes the
+// raw alpha.png and foreground.png at the plate's size (8-bit), optionally every stage tensor.
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -9,7 +9,8 @@
 
 #include "backends/backend.hpp"
 #include "commands.hpp"
-#include "image/network_input.hpp"
+#include "image/resample.hpp"
+#include "pipeline/frame_steps.hpp"
 #include "io/image_file.hpp"
 #include "model/greenformer.hpp"
 #include "weights/checkpoint.hpp"
@@ -34,31 +35,41 @@ Status run(const InferOptions& o) {
     return err(ErrorCode::kInvalidArgument, "--img-size ", o.img_size, " is not a positive multiple of 32");
   }
   CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
-  CK_ASSIGN(const Image plate, read_image(o.image));
-  CK_ASSIGN(Image hint, read_image(o.hint));
-
-  auto backend = make_cpu_backend();
-  if (o.threads > 0) backend->set_num_threads(o.threads);
+  CK_ASSIGN(const Image plate_image, read_image(o.image));
+  CK_ASSIGN(const Image hint_image, read_image(o.hint));
+  const auto view = [](const Image& img) {
+    return ImageView{img.pixels.data(), img.width, img.height, img.channels, PixelType::kF32, 0};
+  };
+  CK_ASSIGN(const Planar plate, view_to_planar(view(plate_image), 0, 3, "plate"));
+  CK_ASSIGN(Planar hint, view_to_planar(view(hint_image), 0, 1, "hint"));
   if (hint.width != plate.width || hint.height != plate.height) {
     std::cerr << "corridorkey infer: warning: hint '" << o.hint << "' is " << hint.width << "x" << hint.height
               << ", the plate is " << plate.width << "x" << plate.height << "; resizing the hint (bilinear)\n";
-    CK_ASSIGN(hint, resize_image(*backend, hint, plate.width, plate.height));
+    hint = resample(hint, plate.width, plate.height, ResampleFilter::kAntialiasedBilinear);
   }
 
+  auto backend = make_cpu_backend();
+  if (o.threads > 0) backend->set_num_threads(o.threads);
   const auto t_load = std::chrono::steady_clock::now();
   CK_ASSIGN(const Checkpoint ck, load_checkpoint(checkpoint));
   auto net = GreenFormer::create(ck.tensors, o.img_size, *backend);
   if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
   const double load_s = seconds_since(t_load);
 
-  CK_ASSIGN(const Tensor x, make_network_input(*backend, plate, hint, o.img_size));
+  // The frame pipeline's resizes (antialiased bilinear to S, Lanczos-4 back), without its
+  // despeckle, despill and composite: the network's raw alpha and foreground.
+  CK_ASSIGN(const Tensor x, normalise_network_input(prepare_network_planes(plate, hint, o.img_size, false)));
   StageTensors stages;
   const auto t_net = std::chrono::steady_clock::now();
   CK_ASSIGN(const GreenFormerOutput out, net->forward(x, o.dump_tensors.empty() ? nullptr : &stages));
   const double net_s = seconds_since(t_net);
-
-  CK_ASSIGN(const Image alpha, map_to_image(*backend, out.alpha, plate.width, plate.height));
-  CK_ASSIGN(const Image fg, map_to_image(*backend, out.fg, plate.width, plate.height));
+  const auto back = [&](const Tensor& map) {
+    const int64_t c = map.size(1), s = o.img_size;
+    const Planar p{o.img_size, o.img_size, static_cast<int>(c),
+                   std::vector<float>(map.data<float>(), map.data<float>() + c * s * s)};
+    return to_interleaved(resample(p, plate.width, plate.height, ResampleFilter::kLanczos4));
+  };
+  const Image alpha = back(out.alpha), fg = back(out.fg);
   std::error_code ec;
   std::filesystem::create_directories(o.output_dir, ec);
   if (ec) return err(ErrorCode::kIo, "cannot create output directory '", o.output_dir, "': ", ec.message());
