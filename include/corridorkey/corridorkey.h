@@ -5,7 +5,8 @@
  * RGBA ("processed") and a checking composite, all float32 at the plate's size.
  *
  * Every function returns a status; on failure ck_last_error() describes what went wrong (per
- * thread, valid until the next call on that thread). No function aborts or throws.
+ * thread, valid until the next call on that thread). No function aborts or throws. An engine
+ * may be used from several threads; its frames are keyed one at a time.
  *
  *   ck_engine_params ep = ck_engine_default_params();
  *   ep.img_size = 1024;

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <mutex>
+#include <new>
 
 #include "backends/backend.hpp"
 #include "image/resample.hpp"
@@ -12,6 +14,7 @@
 namespace ck {
 
 struct Engine::Impl {
+  std::mutex mutex;  // one frame at a time: the backend's buffers are shared by all calls
   EngineOptions options;
   std::unique_ptr<Backend> backend;
   Checkpoint checkpoint;  // the network's weights view into it
@@ -48,9 +51,20 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const ImageView& hint_view,
+Result<FrameResult> Engine::process_frame(const ImageView& plate, const ImageView& hint,
                                           const FrameOptions& options) {
+  // The image steps allocate with std::vector: an allocation failure becomes an error here.
+  try {
+    return process_frame_unguarded(plate, hint, options);
+  } catch (const std::bad_alloc&) {
+    return err(ErrorCode::kOutOfMemory, "out of memory keying a ", plate.width, "x", plate.height, " frame");
+  }
+}
+
+Result<FrameResult> Engine::process_frame_unguarded(const ImageView& plate_view, const ImageView& hint_view,
+                                                    const FrameOptions& options) {
   CK_TRY(validate_frame_options(options));
+  const std::lock_guard<std::mutex> lock(impl_->mutex);
   const auto t0 = std::chrono::steady_clock::now();
   CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
   CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));

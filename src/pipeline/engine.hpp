@@ -53,6 +53,8 @@ struct FrameResult {
   double prepare_s = 0, network_s = 0, finish_s = 0;
 };
 
+// Calls to process_frame from several threads are safe and run one after the other (each
+// frame already uses every core given to the engine).
 class Engine {
  public:
   static Result<std::unique_ptr<Engine>> create(const std::string& checkpoint_path, const EngineOptions& options);
@@ -66,6 +68,8 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<Impl> impl);
+  Result<FrameResult> process_frame_unguarded(const ImageView& plate, const ImageView& hint,
+                                              const FrameOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 
