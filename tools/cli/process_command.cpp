@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -88,13 +89,20 @@ Status run(const ProcessOptions& o) {
   if (!o.no_comp) outputs.push_back({(dir / "Comp" / (name + ".png")).string(), &r.comp, {}});
 
   const auto t_write = std::chrono::steady_clock::now();
-  std::vector<std::string> written;
+  // The files are compressed and written concurrently (each encoder runs on one thread);
+  // if any fails, the others are removed: no partial frame is left behind.
+  std::vector<std::future<Status>> writes;
   for (const Output& out : outputs) {
-    if (Status st = write_image(out.path, *out.image, out.options); !st.ok()) {
-      for (const std::string& p : written) std::remove(p.c_str());  // no partial frame is left behind
-      return st;
+    writes.push_back(std::async(std::launch::async, [&out] { return write_image(out.path, *out.image, out.options); }));
+  }
+  std::vector<Status> results;
+  for (auto& w : writes) results.push_back(w.get());
+  for (const Status& st : results) {
+    if (st.ok()) continue;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (results[i].ok()) std::remove(outputs[i].path.c_str());
     }
-    written.push_back(out.path);
+    return st;
   }
   const double write_s = seconds_since(t_write);
   std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.img_size
