@@ -1,12 +1,13 @@
 #include "model/decoder_head.hpp"
 
-#include <cmath>
+#include "model/batchnorm_fold.hpp"
+
 #include <vector>
 
 namespace ck {
 
 namespace {
-constexpr double kBatchNormEps = 1e-5;
+constexpr float kBatchNormEps = 1e-5f;
 }  // namespace
 
 Result<DecoderHead> DecoderHead::load(const WeightReader& w, const GreenFormerConfig& cfg, const std::string& prefix,
@@ -17,12 +18,10 @@ Result<DecoderHead> DecoderHead::load(const WeightReader& w, const GreenFormerCo
   CK_ASSIGN(Tensor beta, w.get(prefix + ".bn.bias", {d}));
   CK_ASSIGN(Tensor mean, w.get(prefix + ".bn.running_mean", {d}));
   CK_ASSIGN(Tensor var, w.get(prefix + ".bn.running_var", {d}));
-  std::vector<double> scale(static_cast<size_t>(d)), bias(static_cast<size_t>(d));
-  for (int64_t o = 0; o < d; ++o) {
-    scale[o] = gamma.data<float>()[o] / std::sqrt(static_cast<double>(var.data<float>()[o]) + kBatchNormEps);
-    bias[o] = beta.data<float>()[o] - mean.data<float>()[o] * scale[o];
-  }
-  const float* wf = fuse.data<float>();
+  // bn(linear_fuse(.)) as one affine map: weight (d, 4d) and bias (d).
+  CK_ASSIGN(const FoldedConv fused, fold_batch_norm(fuse, nullptr, mean, var, gamma, beta, kBatchNormEps));
+  const float* wf = fused.weight.data<float>();
+  std::vector<double> bias(fused.bias.data<float>(), fused.bias.data<float>() + d);
   DecoderHead head;
   for (int i = 0; i < 4; ++i) {
     const int64_t c = cfg.stage_dim(i);
@@ -40,8 +39,8 @@ Result<DecoderHead> DecoderHead::load(const WeightReader& w, const GreenFormerCo
         for (int64_t j = 0; j < c; ++j) row[j] += f * wk[j];
         b += f * lin.bias.data<float>()[k];
       }
-      for (int64_t j = 0; j < c; ++j) folded.data<float>()[o * c + j] = static_cast<float>(scale[o] * row[j]);
-      bias[o] += scale[o] * b;
+      for (int64_t j = 0; j < c; ++j) folded.data<float>()[o * c + j] = static_cast<float>(row[j]);
+      bias[o] += b;
     }
     head.folded_[i].weight = folded;
   }

@@ -26,6 +26,11 @@ struct ImageView {
   size_t row_stride_bytes = 0;
 };
 
+// A float image read from a file, as the engine's input.
+inline ImageView view_of(const Image& image) {
+  return {image.pixels.data(), image.width, image.height, image.channels, PixelType::kF32, 0};
+}
+
 struct EngineOptions {
   int img_size = 2048;     // network resolution S, a multiple of 32
   int threads = 0;         // 0: all cores

@@ -37,11 +37,8 @@ Status run(const InferOptions& o) {
   CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
   CK_ASSIGN(const Image plate_image, read_image(o.image));
   CK_ASSIGN(const Image hint_image, read_image(o.hint));
-  const auto view = [](const Image& img) {
-    return ImageView{img.pixels.data(), img.width, img.height, img.channels, PixelType::kF32, 0};
-  };
-  CK_ASSIGN(const Planar plate, view_to_planar(view(plate_image), 0, 3, "plate"));
-  CK_ASSIGN(Planar hint, view_to_planar(view(hint_image), 0, 1, "hint"));
+  CK_ASSIGN(const Planar plate, view_to_planar(view_of(plate_image), 0, 3, "plate"));
+  CK_ASSIGN(Planar hint, view_to_planar(view_of(hint_image), 0, 1, "hint"));
   if (hint.width != plate.width || hint.height != plate.height) {
     std::cerr << "corridorkey infer: warning: hint '" << o.hint << "' is " << hint.width << "x" << hint.height
               << ", the plate is " << plate.width << "x" << plate.height << "; resizing the hint (bilinear)\n";

@@ -31,8 +31,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-ImageView view_of(const Image& img) { return {img.pixels.data(), img.width, img.height, img.channels, PixelType::kF32, 0}; }
-
 struct Output {
   std::string path;
   const Image* image;
