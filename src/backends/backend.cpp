@@ -13,12 +13,13 @@ std::string_view unary_op_name(UnaryOp op) {
 
 namespace {
 
-// Every kernel today computes in fp32 on contiguous tensors; other dtypes are reported as
-// unsupported (with the op's name) rather than converted behind the caller's back.
+// Every kernel computes in fp32 on contiguous tensors (linear and conv2d also take BF16
+// weights); other dtypes are reported as unsupported (with the op's name) rather than
+// converted behind the caller's back.
 Status check_tensor(std::string_view backend, std::string_view op, std::string_view role, const Tensor& t,
-                    int rank) {
+                    int rank, bool bf16_allowed = false) {
   if (!t.defined()) return err(ErrorCode::kInvalidArgument, op, ": ", role, " is not allocated");
-  if (t.dtype() != DType::F32) {
+  if (t.dtype() != DType::F32 && !(bf16_allowed && t.dtype() == DType::BF16)) {
     return err(ErrorCode::kUnsupported, "backend '", backend, "' has no ", dtype_name(t.dtype()), " kernel for ",
                op, " (", role, ")");
   }
@@ -40,6 +41,7 @@ Status check_shape(std::string_view op, std::string_view role, const Tensor& t, 
 }  // namespace
 
 #define CK_CHECK_T(op, role, t, rank) CK_TRY(check_tensor(name(), op, role, t, rank))
+#define CK_CHECK_WEIGHT(op, t, rank) CK_TRY(check_tensor(name(), op, "weight", t, rank, true))
 
 Status Backend::unsupported(std::string_view op) const {
   return err(ErrorCode::kUnsupported, "backend '", name(), "' does not implement op '", op, "'");
@@ -47,7 +49,7 @@ Status Backend::unsupported(std::string_view op) const {
 
 Status Backend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   CK_CHECK_T("linear", "input", x, 2);
-  CK_CHECK_T("linear", "weight", w, 2);
+  CK_CHECK_WEIGHT("linear", w, 2);
   CK_CHECK_T("linear", "output", y, 2);
   if (x.size(1) != w.size(1)) {
     return err(ErrorCode::kInvalidArgument, "linear: input ", shape_str(x.shape()), " does not match weight ",
@@ -75,7 +77,7 @@ Status Backend::matmul(const Tensor& a, const Tensor& b, Tensor& c) {
 
 Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) {
   CK_CHECK_T("conv2d", "input", x, 4);
-  CK_CHECK_T("conv2d", "weight", w, 4);
+  CK_CHECK_WEIGHT("conv2d", w, 4);
   CK_CHECK_T("conv2d", "output", y, 4);
   if (p.stride < 1 || p.dilation < 1 || p.padding < 0) {
     return err(ErrorCode::kInvalidArgument, "conv2d: stride and dilation must be >= 1 and padding >= 0");
@@ -115,7 +117,7 @@ Status Backend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& 
 }
 
 Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                           Tensor& y, Layout layout, bool relu) {
+                           Tensor& y, Layout layout, bool relu, const Tensor* residual) {
   CK_CHECK_T("group_norm", "input", x, 4);
   CK_CHECK_T("group_norm", "weight", weight, 1);
   CK_CHECK_T("group_norm", "bias", bias, 1);
@@ -127,7 +129,11 @@ Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, co
   CK_TRY(check_shape("group_norm", "weight", weight, {c}));
   CK_TRY(check_shape("group_norm", "bias", bias, {c}));
   CK_TRY(check_shape("group_norm", "output", y, x.shape()));
-  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu);
+  if (residual) {
+    CK_CHECK_T("group_norm", "residual", *residual, 4);
+    CK_TRY(check_shape("group_norm", "residual", *residual, x.shape()));
+  }
+  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu, residual);
 }
 
 Status Backend::batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
@@ -270,7 +276,7 @@ Status Backend::do_conv2d(const Tensor&, const Tensor&, const Tensor*, const Con
 Status Backend::do_layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) {
   return unsupported("layer_norm");
 }
-Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout, bool) {
+Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout, bool, const Tensor*) {
   return unsupported("group_norm");
 }
 Status Backend::do_batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float,

@@ -49,6 +49,10 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
 
+  // Weights of linear and conv2d may be F32 or BF16; everything else is F32. With BF16
+  // weights the input is rounded to bf16 as well and the products are accumulated in fp32
+  // (the bf16 precision mode: twice the GEMM rate on CPUs with AVX512-BF16).
+  //
   // y (M, N) = x (M, K) @ w^T, w (N, K) in PyTorch Linear layout; bias (N) optional.
   Status linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   // c (M, N) = a (M, K) @ b (K, N).
@@ -60,10 +64,11 @@ class Backend {
   // Normalises over the last dim of x (M, C); weight/bias (C).
   Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   // x (N, C, H, W), or (N, H, W, C) with layout NHWC; statistics per (sample, group) over
-  // C/groups channels and the whole image. y may alias x. With `relu`, y = max(0, norm(x)):
-  // the refiner's GroupNorm-ReLU pairs in one pass over memory.
+  // C/groups channels and the whole image. y may alias x. With `residual` (x's shape),
+  // y = norm(x) + residual; with `relu`, the ReLU follows: the refiner's GroupNorm, residual
+  // add and ReLU in one pass over memory.
   Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
-                    Layout layout = Layout::kNCHW, bool relu = false);
+                    Layout layout = Layout::kNCHW, bool relu = false, const Tensor* residual = nullptr);
   // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
   Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                     const Tensor& bias, float eps, Tensor& y);
@@ -82,6 +87,10 @@ class Backend {
   // y (B, A) = x (A, B)^T: the layout change between tokens (H*W, C) and NCHW maps (C, H*W).
   Status transpose(const Tensor& x, Tensor& y);
 
+  // Whether BF16 weights are supported (the reference backend emulates them exactly, for
+  // tests; the CPU backend needs AVX512-BF16, without which bf16 would be slower than fp32).
+  virtual bool bf16_supported() const { return false; }
+
   // Number of CPU threads kernels may use (0 = library default).
   virtual void set_num_threads(int n) { num_threads_ = n; }
   int num_threads() const { return num_threads_; }
@@ -94,7 +103,7 @@ class Backend {
   virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                               Tensor& y, Layout layout, bool relu);
+                               Tensor& y, Layout layout, bool relu, const Tensor* residual);
   virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                const Tensor& bias, float eps, Tensor& y);
   virtual Status do_unary(UnaryOp op, const Tensor& x, Tensor& y);

@@ -4,7 +4,12 @@
 
 namespace ck {
 
-Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend) {
+Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend,
+                                        Precision precision) {
+  if (precision == Precision::kBF16 && !backend.bf16_supported()) {
+    return err(ErrorCode::kUnsupported, "bf16 precision is not available on backend '", backend.name(),
+               "' here: it needs a CPU with AVX512-BF16 (use fp32)");
+  }
   CK_ASSIGN(GreenFormerConfig cfg, infer_config(weights));
   CK_TRY(validate_state_dict(weights, cfg));
   const WeightReader w(weights);
@@ -15,6 +20,11 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   CK_ASSIGN(net.alpha_decoder_, DecoderHead::load(w, cfg, "alpha_decoder", 1));
   CK_ASSIGN(net.fg_decoder_, DecoderHead::load(w, cfg, "fg_decoder", 3));
   CK_ASSIGN(net.refiner_, Refiner::load(w, cfg));
+  net.precision_ = precision;
+  if (precision == Precision::kBF16) {
+    CK_TRY(net.encoder_.use_bf16_after_stage0());
+    CK_TRY(net.refiner_.use_bf16());
+  }
   return net;
 }
 

@@ -10,6 +10,7 @@
 #include "model/decoder_head.hpp"
 #include "model/greenformer_config.hpp"
 #include "model/hiera.hpp"
+#include "model/precision.hpp"
 #include "model/refiner.hpp"
 
 namespace ck {
@@ -28,7 +29,9 @@ class GreenFormer {
  public:
   // Builds the network for input size S (a multiple of 32) from a canonical state dict
   // (see weights/checkpoint.hpp). The shapes are read off the weights and checked.
-  static Result<GreenFormer> create(const StateDict& weights, int img_size, Backend& backend);
+  // With Precision::kBF16 (see model/precision.hpp) the backend must support bf16.
+  static Result<GreenFormer> create(const StateDict& weights, int img_size, Backend& backend,
+                                    Precision precision = Precision::kFP32);
 
   // x (1, 4, S, S). When `stages` is given, every intermediate is stored in it as well.
   // `refiner_scale` multiplies the refiner's delta logits (after its x10); 0 skips the
@@ -40,6 +43,7 @@ class GreenFormer {
 
   const GreenFormerConfig& config() const { return cfg_; }
   int img_size() const { return encoder_.img_size(); }
+  Precision precision() const { return precision_; }
 
  private:
   // x -> (alpha_logits, fg_logits) at S/4, storing the features and logits in `stages`.
@@ -50,6 +54,7 @@ class GreenFormer {
   Hiera encoder_;
   DecoderHead alpha_decoder_, fg_decoder_;
   Refiner refiner_;
+  Precision precision_ = Precision::kFP32;
 };
 
 }  // namespace ck

@@ -65,6 +65,15 @@ Result<Tensor> resize_pos_embed(Backend& be, const Tensor& pos_embed, int64_t gr
   return map_to_tokens(be, resized);
 }
 
+Status Hiera::use_bf16_after_stage0() {
+  for (size_t b = static_cast<size_t>(stage_ends_[0]) + 1; b < blocks_.size(); ++b) {
+    HieraBlock& blk = blocks_[b];
+    for (Linear* l : {&blk.qkv, &blk.attn_proj, &blk.fc1, &blk.fc2}) CK_TRY(l->to_bf16());
+    if (blk.proj) CK_TRY(blk.proj->to_bf16());
+  }
+  return ok_status();
+}
+
 Result<Hiera> Hiera::load(const WeightReader& w, const GreenFormerConfig& cfg, int img_size, Backend& be) {
   if (img_size <= 0 || img_size % 32 != 0) {
     return err(ErrorCode::kInvalidArgument, "image size ", img_size, " is not a positive multiple of 32");

@@ -46,6 +46,10 @@ class Hiera {
 
   int img_size() const { return img_size_; }
 
+  // The blocks of stages 1-3 to bf16 precision (see model/precision.hpp); the patch
+  // embedding and stage 0 stay fp32.
+  Status use_bf16_after_stage0();
+
  private:
   Conv2d patch_embed_;  // patch_embed.proj: 7x7, stride 4, pad 3
   Tensor pos_embed_;    // ((S/4)^2, C), already resized

@@ -38,6 +38,15 @@ Result<Tensor> Linear::operator()(Backend& be, const Tensor& x) const {
   return y;
 }
 
+namespace {
+Status weight_to_bf16(Tensor& weight) {
+  CK_ASSIGN(weight, weight.to(DType::BF16));
+  return ok_status();
+}
+}  // namespace
+
+Status Linear::to_bf16() { return weight_to_bf16(weight); }
+
 Result<LayerNorm> LayerNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, float eps) {
   LayerNorm n;
   CK_ASSIGN(n.weight, w.get(prefix + ".weight", {c}));
@@ -80,6 +89,8 @@ Status Conv2d::in_place(Backend& be, Tensor& x) const {
   return be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, x);
 }
 
+Status Conv2d::to_bf16() { return weight_to_bf16(weight); }
+
 Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, int groups,
                                   float eps, Layout layout) {
   GroupNorm n;
@@ -91,8 +102,8 @@ Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& pref
   return n;
 }
 
-Status GroupNorm::in_place(Backend& be, Tensor& x, bool relu) const {
-  return be.group_norm(x, groups, weight, bias, eps, x, layout, relu);
+Status GroupNorm::in_place(Backend& be, Tensor& x, bool relu, const Tensor* residual) const {
+  return be.group_norm(x, groups, weight, bias, eps, x, layout, relu, residual);
 }
 
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w) {

@@ -31,6 +31,8 @@ struct Linear {
   static Result<Linear> load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out,
                              bool bias = true);
   Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+  // Stores the weight as bf16 (the bias stays fp32): the layer then runs in bf16 precision.
+  Status to_bf16();
 };
 
 // nn.LayerNorm over the last dim of (M, C).
@@ -51,6 +53,8 @@ struct Conv2d {
   Result<Tensor> operator()(Backend& be, const Tensor& x) const;
   // Overwrites x with the result (shape-preserving convolutions only).
   Status in_place(Backend& be, Tensor& x) const;
+  Status to_bf16();  // as Linear::to_bf16
+
 };
 
 // nn.GroupNorm on NCHW or NHWC maps, statistics over the whole image.
@@ -62,8 +66,8 @@ struct GroupNorm {
   static Result<GroupNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, int groups, float eps,
                                 Layout layout = Layout::kNCHW);
   // In place: at S = 2048 a 64-channel map is 1 GiB, so the refiner does not copy it.
-  // `relu` applies the ReLU that follows in the same pass.
-  Status in_place(Backend& be, Tensor& x, bool relu = false) const;
+  // `residual` is added and `relu` applied in the same pass: x = [relu](norm(x) [+ residual]).
+  Status in_place(Backend& be, Tensor& x, bool relu = false, const Tensor* residual = nullptr) const;
 };
 
 // Layout changes: tokens (H*W, C) <-> map (1, C, H, W).

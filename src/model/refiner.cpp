@@ -22,13 +22,19 @@ Result<Conv2d> scaled_final(const Conv2d& conv, float scale) {
 
 Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
   CK_ASSIGN(Tensor out, conv1(be, x));
-  CK_TRY(gn1.in_place(be, out));
-  CK_TRY(be.unary(UnaryOp::kRelu, out, out));
+  CK_TRY(gn1.in_place(be, out, /*relu=*/true));
   CK_TRY(conv2.in_place(be, out));  // at S = 2048 a map is 1 GiB: two live maps, not three
-  CK_TRY(gn2.in_place(be, out));
-  CK_TRY(be.add(out, x, out));
-  CK_TRY(be.unary(UnaryOp::kRelu, out, out));
+  CK_TRY(gn2.in_place(be, out, /*relu=*/true, /*residual=*/&x));
   return out;
+}
+
+Status Refiner::use_bf16() {
+  CK_TRY(stem_conv_.to_bf16());
+  for (RefinerBlock& b : blocks_) {
+    CK_TRY(b.conv1.to_bf16());
+    CK_TRY(b.conv2.to_bf16());
+  }
+  return ok_status();
 }
 
 Result<Refiner> Refiner::load(const WeightReader& w, const GreenFormerConfig& cfg) {
@@ -62,8 +68,7 @@ Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, const Tensor& co
   CK_TRY(be.concat(parts, 1, x));
   CK_ASSIGN(x, x.reshape({1, h, w, 7}));
   CK_ASSIGN(x, stem_conv_(be, x));  // (1, h, w, C)
-  CK_TRY(stem_gn_.in_place(be, x));
-  CK_TRY(be.unary(UnaryOp::kRelu, x, x));
+  CK_TRY(stem_gn_.in_place(be, x, /*relu=*/true));
   for (const RefinerBlock& b : blocks_) {
     CK_ASSIGN(x, b.forward(be, x));
   }

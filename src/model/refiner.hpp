@@ -28,6 +28,10 @@ class Refiner {
   // scale is applied to the final 1x1 convolution's weights, a 64 x 4 copy).
   Result<Tensor> forward(Backend& be, const Tensor& rgb, const Tensor& coarse, float output_scale = 1.0f) const;
 
+  // The 3x3 convolutions to bf16 precision. The final 1x1 convolution stays fp32: its output
+  // is scaled by 10 (and by refiner_scale) straight into the logits.
+  Status use_bf16();
+
  private:
   Conv2d stem_conv_;  // refiner.stem.0
   GroupNorm stem_gn_;  // refiner.stem.1

@@ -90,7 +90,14 @@ std::vector<OpCase> make_cases() {
     cases.push_back({"group_norm NHWC + relu", {1, 67, 45, 64}, [=](Backend& be, Tensor& y) {
                        return be.group_norm(centred, 8, w, b, 1e-5f, y, Layout::kNHWC, true);
                      }});
-    Tensor planar = rnd({1, 64, 30, 20}, -2.0f, 2.0f);
+    Tensor residual = rnd({1, 67, 45, 64}, -2.0f, 2.0f);
+    cases.push_back({"group_norm NHWC + residual + relu", {1, 67, 45, 64}, [=](Backend& be, Tensor& y) {
+                       return be.group_norm(centred, 8, w, b, 1e-5f, y, Layout::kNHWC, true, &residual);
+                     }});
+    Tensor planar = rnd({1, 64, 30, 20}, -2.0f, 2.0f), planar_residual = rnd({1, 64, 30, 20});
+    cases.push_back({"group_norm NCHW + residual", {1, 64, 30, 20}, [=](Backend& be, Tensor& y) {
+                       return be.group_norm(planar, 8, w, b, 1e-5f, y, Layout::kNCHW, false, &planar_residual);
+                     }});
     cases.push_back({"group_norm NCHW + relu", {1, 64, 30, 20}, [=](Backend& be, Tensor& y) {
                        return be.group_norm(planar, 8, w, b, 1e-5f, y, Layout::kNCHW, true);
                      }});

@@ -1,6 +1,8 @@
 // The vectorisable exp and erf the CPU kernels use, against the C library over their ranges.
+#include <bit>
 #include <cmath>
 
+#include "core/dtype.hpp"
 #include "backends/cpu/vector_math.hpp"
 #include "test_util.hpp"
 
@@ -48,6 +50,17 @@ TEST(VectorMath, OnlineSoftmaxStepsEqualOneSoftmax) {
     sum += std::exp(static_cast<double>(row[i]) - m1);
   }
   EXPECT_NEAR(l1, sum, 1e-5 * sum);
+}
+
+TEST(VectorMath, Bf16RoundingMatchesTheScalarConversionBitForBit) {
+  // Ties to even, carries into the exponent, infinities, NaN, subnormals, both signs.
+  const uint32_t bit_patterns[] = {0x00000000u, 0x80000000u, 0x3F808000u, 0x3F818000u, 0x3F80FFFFu, 0x7F7FFFFFu,
+                                   0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFA00001u, 0x00000001u, 0x807FFFFFu};
+  for (uint32_t b : bit_patterns) {
+    const float x = std::bit_cast<float>(b);
+    EXPECT_EQ(cpu::round_to_bf16(x), f32_to_bf16(x)) << std::hex << b;
+  }
+  for (float x = -300.0f; x <= 300.0f; x += 0.01337f) ASSERT_EQ(cpu::round_to_bf16(x), f32_to_bf16(x)) << x;
 }
 
 }  // namespace

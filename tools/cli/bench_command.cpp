@@ -31,6 +31,7 @@ struct BenchOptions {
   int warmup = 1;
   int threads = 0;
   bool json = false;
+  Precision precision = Precision::kFP32;
 };
 
 // The process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux carries that
@@ -58,7 +59,7 @@ Status run(const BenchOptions& o) {
     CK_ASSIGN(Checkpoint ck, load_checkpoint(o.checkpoint));
     weights = std::move(ck.tensors);
   }
-  CK_ASSIGN(const GreenFormer net, GreenFormer::create(weights, o.img_size, *backend));
+  CK_ASSIGN(const GreenFormer net, GreenFormer::create(weights, o.img_size, *backend, o.precision));
   // A realistic input range: normalised colour around 0, hint in [0, 1].
   CK_ASSIGN(Tensor x, Tensor::empty({1, 4, o.img_size, o.img_size}));
   std::mt19937 rng(1);
@@ -90,8 +91,8 @@ Status run(const BenchOptions& o) {
   const int threads = o.threads > 0 ? o.threads : static_cast<int>(std::thread::hardware_concurrency());
   const auto total = stats(totals);
   if (o.json) {
-    std::printf("{\"img_size\": %d, \"threads\": %d, \"runs\": %d, \"precision\": \"fp32\", ", o.img_size, threads,
-                o.runs);
+    std::printf("{\"img_size\": %d, \"threads\": %d, \"runs\": %d, \"precision\": \"%s\", ", o.img_size, threads,
+                o.runs, precision_name(o.precision).data());
     std::printf("\"total\": {\"min_s\": %.4f, \"median_s\": %.4f, \"max_s\": %.4f}, \"stages\": {", total[0],
                 total[1], total[2]);
     for (size_t i = 0; i < names.size(); ++i) {
@@ -101,8 +102,8 @@ Status run(const BenchOptions& o) {
     }
     std::printf("}, \"peak_rss_mb\": %.0f}\n", peak_rss_mb());
   } else {
-    std::printf("network S=%d, %d threads, %d runs after %d warm-up (seconds)\n", o.img_size, threads, o.runs,
-                o.warmup);
+    std::printf("network S=%d, %s, %d threads, %d runs after %d warm-up (seconds)\n", o.img_size,
+                precision_name(o.precision).data(), threads, o.runs, o.warmup);
     std::printf("  %-12s %9s %9s %9s\n", "stage", "min", "median", "max");
     for (const std::string& n : names) {
       const auto st = stats(laps[n]);
@@ -124,6 +125,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--runs", opts->runs, "timed runs")->capture_default_str();
   cmd->add_option("--warmup", opts->warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
+  add_precision_option(*cmd, opts->precision);
   cmd->add_flag("--json", opts->json, "one JSON line instead of text");
   cmd->callback([opts, &run_fn] { run_fn = exit_code_of("bench", [opts] { return run(*opts); }); });
 }

@@ -23,4 +23,12 @@ Result<std::string> resolve_checkpoint(const std::string& option) {
              "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)");
 }
 
+void add_precision_option(CLI::App& cmd, Precision& target) {
+  cmd.add_option_function<std::string>(
+         "--precision",
+         [&target](const std::string& name) { target = precision_from_name(name).value_or(Precision::kFP32); },
+         "fp32 (default; matches PyTorch) or bf16 (faster on CPUs with AVX512-BF16, about 1e-3 off)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+}
+
 }  // namespace ck::cli

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/status.hpp"
+#include "model/precision.hpp"
 
 namespace ck::cli {
 
@@ -15,6 +16,9 @@ std::function<int()> exit_code_of(const char* name, std::function<Status()> run)
 // --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else an error saying where the
 // official weights come from.
 Result<std::string> resolve_checkpoint(const std::string& option);
+
+// Adds `--precision fp32|bf16` to `cmd`, stored in `target` (default fp32).
+void add_precision_option(CLI::App& cmd, Precision& target);
 
 // Adds a sub-command to `app`; `run` is set to the function to call when it was chosen.
 void add_convert_command(CLI::App& app, std::function<int()>& run);

@@ -17,6 +17,7 @@ class CpuBackend final : public Backend {
   ~CpuBackend() override;
   std::string_view name() const override { return "cpu"; }
   void set_num_threads(int n) override;
+  bool bf16_supported() const override;
   // Largest share of a convolution's input and output (bytes) converted to oneDNN's layout at
   // once; bigger maps run in bands of rows. Exposed so tests can force banding on small maps.
   void set_conv_band_bytes(size_t bytes) { conv_band_bytes_ = bytes; }
@@ -27,7 +28,7 @@ class CpuBackend final : public Backend {
   Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) override;
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;
   Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                       Tensor& y, Layout layout, bool relu) override;
+                       Tensor& y, Layout layout, bool relu, const Tensor* residual) override;
   Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, float eps, Tensor& y) override;
   Status do_unary(UnaryOp op, const Tensor& x, Tensor& y) override;
@@ -42,8 +43,9 @@ class CpuBackend final : public Backend {
   Status do_transpose(const Tensor& x, Tensor& y) override;
 
  private:
-  // A buffer of at least `floats` floats, reused across calls (in-place convolution bands).
-  Result<float*> scratch(size_t floats);
+  // A buffer of at least `bytes` bytes, float-aligned and reused across calls (in-place
+  // convolution bands, inputs rounded to bf16).
+  Result<void*> scratch(size_t bytes);
   Status conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
 
   std::unique_ptr<DnnlContext> dnnl_;

@@ -10,6 +10,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/vector_math.hpp"
 
 namespace ck::cpu {
 
@@ -43,18 +44,19 @@ Status guarded(const char* op, Fn&& fn) {
 
 memory::dims dims_of(const Tensor& t) { return memory::dims(t.shape().begin(), t.shape().end()); }
 
-// c (M, N) = a (M, K) @ b, where b is (K, N) read with element strides (b_row, b_col).
-Status run_matmul(DnnlContext& ctx, const Tensor& a, const float* b, int64_t n, int64_t b_row, int64_t b_col,
-                  const Tensor* bias, Tensor& c) {
+// c (M, N) = a (M, K) @ b, where b is (K, N) read with element strides (b_row, b_col); a and b
+// are both f32 or both bf16 (c and bias always f32).
+Status run_matmul(DnnlContext& ctx, const void* a, int64_t m, int64_t k, const void* b, int64_t n, int64_t b_row,
+                  int64_t b_col, dt ab_type, const Tensor* bias, Tensor& c) {
   return guarded("matmul", [&] {
-    const int64_t m = a.size(0), k = a.size(1);
     std::ostringstream key;
-    key << m << ',' << k << ',' << n << ',' << b_row << ',' << b_col << ',' << (bias != nullptr);
+    key << m << ',' << k << ',' << n << ',' << b_row << ',' << b_col << ',' << (bias != nullptr) << ','
+        << static_cast<int>(ab_type);
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.matmuls.find(key.str());
     if (it == ctx.matmuls.end()) {
-      memory::desc a_md({m, k}, dt::f32, memory::dims{k, 1});
-      memory::desc b_md({k, n}, dt::f32, memory::dims{b_row, b_col});
+      memory::desc a_md({m, k}, ab_type, memory::dims{k, 1});
+      memory::desc b_md({k, n}, ab_type, memory::dims{b_row, b_col});
       memory::desc c_md({m, n}, dt::f32, memory::dims{n, 1});
       memory::desc bias_md = bias ? memory::desc({1, n}, dt::f32, memory::dims{n, 1}) : memory::desc();
       auto pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, bias_md, c_md), ctx.engine);
@@ -62,8 +64,8 @@ Status run_matmul(DnnlContext& ctx, const Tensor& a, const float* b, int64_t n, 
     }
     const auto& pd = it->second.first;
     std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, memory(pd.src_desc(), ctx.engine, a.raw())},
-        {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), ctx.engine, const_cast<float*>(b))},
+        {DNNL_ARG_SRC, memory(pd.src_desc(), ctx.engine, const_cast<void*>(a))},
+        {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), ctx.engine, const_cast<void*>(b))},
         {DNNL_ARG_DST, memory(pd.dst_desc(), ctx.engine, c.raw())}};
     if (bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, bias->raw()));
     it->second.second.execute(ctx.stream, args);
@@ -71,9 +73,17 @@ Status run_matmul(DnnlContext& ctx, const Tensor& a, const float* b, int64_t n, 
   });
 }
 
+// Rounds n floats to bf16 (the bf16 mode's activations, just before a GEMM reads them).
+void round_to_bf16(const float* src, uint16_t* dst, int64_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dst[i] = cpu::round_to_bf16(src[i]);
+}
+
+dt dnnl_type(DType t) { return t == DType::BF16 ? dt::bf16 : dt::f32; }
 
 // One convolution through a cached primitive on user memory given by (strided) descriptors.
-Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, float* src_data, const Tensor& w,
+// The source's data type is the weight's (bf16 or f32); the destination is always f32.
+Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_data, const Tensor& w,
                 const Tensor* bias, const Conv2dParams& p, const memory::dims& pad_l, const memory::dims& pad_r,
                 const memory::desc& user_dst_md, float* dst_data) {
   return guarded("conv2d", [&] {
@@ -81,15 +91,15 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, float* src_da
     for (auto d : user_src_md.dims()) key << d << ',';
     for (auto d : w.shape()) key << d << ',';
     key << p.stride << ',' << pad_l[0] << ',' << pad_r[0] << ',' << pad_l[1] << ',' << p.dilation << ','
-        << (bias != nullptr) << ',' << static_cast<int>(p.layout);
+        << (bias != nullptr) << ',' << static_cast<int>(p.layout) << ',' << static_cast<int>(w.dtype());
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.convs.find(key.str());
     if (it == ctx.convs.end()) {
       // NHWC activations are used as they are (oneDNN's fastest kernels read them directly);
       // for NCHW, let oneDNN pick its blocked layout: plain NCHW would push it onto im2col.
       const tag act = p.layout == Layout::kNHWC ? tag::nhwc : tag::any;
-      memory::desc src_md(user_src_md.dims(), dt::f32, act);
-      memory::desc wei_md(dims_of(w), dt::f32, tag::any);
+      memory::desc src_md(user_src_md.dims(), dnnl_type(w.dtype()), act);
+      memory::desc wei_md(dims_of(w), dnnl_type(w.dtype()), tag::any);
       memory::desc dst_md(user_dst_md.dims(), dt::f32, act);
       memory::desc bias_md = bias ? memory::desc({w.size(0)}, dt::f32, tag::a) : memory::desc();
       const memory::dims strides{p.stride, p.stride}, dil{p.dilation - 1, p.dilation - 1};
@@ -101,7 +111,7 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, float* src_da
     }
     const auto& pd = it->second.first;
     memory user_src(user_src_md, ctx.engine, src_data);
-    memory user_wei({dims_of(w), dt::f32, tag::oihw}, ctx.engine, w.raw());
+    memory user_wei({dims_of(w), dnnl_type(w.dtype()), tag::oihw}, ctx.engine, w.raw());
     memory user_dst(user_dst_md, ctx.engine, dst_data);
     auto as_needed = [&](memory& user, const memory::desc& want) {
       if (user.get_desc() == want) return user;
@@ -134,11 +144,21 @@ int cpu_threads() { return omp_get_max_threads(); }
 
 Status CpuBackend::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   // W is (N, K) row-major, i.e. W^T is (K, N) with strides (1, K): no transpose copy needed.
-  return run_matmul(*dnnl_, x, w.data<float>(), w.size(0), 1, w.size(1), bias, y);
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+  if (w.dtype() == DType::F32) return run_matmul(*dnnl_, x.raw(), m, k, w.raw(), n, 1, k, dt::f32, bias, y);
+  CK_ASSIGN(void* const x_bf16, scratch(static_cast<size_t>(m * k) * 2));
+  round_to_bf16(x.data<float>(), static_cast<uint16_t*>(x_bf16), m * k);
+  return run_matmul(*dnnl_, x_bf16, m, k, w.raw(), n, 1, k, dt::bf16, bias, y);
 }
 
 Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
-  return run_matmul(*dnnl_, a, b.data<float>(), b.size(1), b.size(1), 1, nullptr, c);
+  return run_matmul(*dnnl_, a.raw(), a.size(0), a.size(1), b.raw(), b.size(1), b.size(1), 1, dt::f32, nullptr, c);
+}
+
+bool CpuBackend::bf16_supported() const {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
+  return (isa & bf16) == bf16;
 }
 
 // Large maps are convolved in bands of output rows. oneDNN works on its blocked layout and
@@ -153,6 +173,9 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
 Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
   if (p.layout == Layout::kNHWC) return conv2d_nhwc(x, w, bias, p, y);
+  if (w.dtype() != DType::F32) {
+    return err(ErrorCode::kUnsupported, "conv2d: BF16 weights need NHWC maps on backend 'cpu'");
+  }
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
   const int64_t o = y.size(1), ho = y.size(2), wo = y.size(3), k = w.size(2);
   const bool in_place = x.raw() == y.raw();
@@ -163,7 +186,8 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
   std::vector<float> carried;
   if (in_place) {
     if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
-    CK_ASSIGN(band_input, scratch(static_cast<size_t>(c * (band + reach) * wd)));
+    CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(c * (band + reach) * wd) * sizeof(float)));
+    band_input = static_cast<float*>(buffer);
   }
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t r1 = std::min(ho, r0 + band);
@@ -199,52 +223,71 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
   return ok_status();
 }
 
-Result<float*> CpuBackend::scratch(size_t floats) {
-  if (floats > scratch_size_) {
+Result<void*> CpuBackend::scratch(size_t bytes) {
+  if (bytes > scratch_size_) {
     // Uninitialised and kept across calls: a fresh zeroed buffer per convolution costs page
     // faults and a memset of tens of MB each time.
-    scratch_.reset(new (std::nothrow) float[floats]);
+    scratch_.reset(new (std::nothrow) float[(bytes + sizeof(float) - 1) / sizeof(float)]);
     if (!scratch_) {
       scratch_size_ = 0;
-      return err(ErrorCode::kOutOfMemory, "conv2d: out of memory for a ", floats * 4 >> 20, " MB band buffer");
+      return err(ErrorCode::kOutOfMemory, "out of memory for a ", bytes >> 20, " MB working buffer");
     }
-    scratch_size_ = floats;
+    scratch_size_ = bytes;
   }
-  return scratch_.get();
+  return static_cast<void*>(scratch_.get());
 }
 
 // NHWC: no layout conversion at all, so one call covers the whole map. In place, bands of
-// rows work as above, each band's input (a contiguous run of rows) copied aside first.
+// rows work as above, each band's input (a contiguous run of rows) copied aside first. With
+// BF16 weights the input is rounded to bf16 on its way into the band (or whole-map) buffer.
 Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                Tensor& y) {
   const int64_t n = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
   const int64_t ho = y.size(1), wo = y.size(2), o = y.size(3), k = w.size(2);
-  const auto nhwc_md = [](int64_t n_, int64_t c_, int64_t h_, int64_t w_) {
-    return memory::desc({n_, c_, h_, w_}, dt::f32, tag::nhwc);
+  const bool bf16 = w.dtype() == DType::BF16;
+  const int64_t elem = bf16 ? 2 : 4;  // bytes per element of the convolution's source
+  const auto nhwc_md = [](int64_t n_, int64_t c_, int64_t h_, int64_t w_, dt type) {
+    return memory::desc({n_, c_, h_, w_}, type, tag::nhwc);
+  };
+  const dt src_type = dnnl_type(w.dtype());
+  // Copies `count` elements of x starting at `offset` into `to` as the source type.
+  const auto load_source = [&](int64_t offset, int64_t count, char* to) {
+    if (bf16) {
+      round_to_bf16(x.data<float>() + offset, reinterpret_cast<uint16_t*>(to), count);
+    } else {
+      std::copy_n(x.data<float>() + offset, count, reinterpret_cast<float*>(to));
+    }
   };
   if (x.raw() != y.raw()) {
-    return run_conv(*dnnl_, nhwc_md(n, c, h, wd), x.data<float>(), w, bias, p, {p.padding, p.padding},
-                    {p.padding, p.padding}, nhwc_md(n, o, ho, wo), y.data<float>());
+    void* src = x.raw();
+    if (bf16) {
+      CK_ASSIGN(src, scratch(static_cast<size_t>(x.numel() * elem)));
+      load_source(0, x.numel(), static_cast<char*>(src));
+    }
+    return run_conv(*dnnl_, nhwc_md(n, c, h, wd, src_type), src, w, bias, p, {p.padding, p.padding},
+                    {p.padding, p.padding}, nhwc_md(n, o, ho, wo, dt::f32), y.data<float>());
   }
   if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
-  const int64_t row = wd * c;  // floats per input row (== per output row: same shape)
-  const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / (2 * row * 4), 1, ho);
+  const int64_t row = wd * c;  // elements per input row (== per output row: same shape)
+  const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / (row * (elem + 4)), 1, ho);
   const int64_t reach = p.dilation * (k - 1);
-  CK_ASSIGN(float* const band_input, scratch(static_cast<size_t>((band + reach) * row)));
-  std::vector<float> carried;
+  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>((band + reach) * row * elem)));
+  char* const band_input = static_cast<char*>(buffer);
+  std::vector<char> carried;
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t r1 = std::min(ho, r0 + band);
     const int64_t in0 = r0 - p.padding, in1 = r1 - 1 - p.padding + reach + 1;
     const int64_t pad_top = std::max<int64_t>(0, -in0), pad_bottom = std::max<int64_t>(0, in1 - h);
     const int64_t first = std::max<int64_t>(0, in0), rows = std::min(h, in1) - first;
     const int64_t kept = std::max<int64_t>(0, r0 - first);  // overwritten by earlier bands
-    std::copy_n(carried.data(), kept * row, band_input);
-    std::copy_n(x.data<float>() + (first + kept) * row, (rows - kept) * row, band_input + kept * row);
+    std::copy_n(carried.data(), kept * row * elem, band_input);
+    load_source((first + kept) * row, (rows - kept) * row, band_input + kept * row * elem);
     const int64_t next_first = std::max<int64_t>(0, r1 - p.padding);
     const int64_t next_kept = std::max<int64_t>(0, std::min(r1, first + rows) - next_first);
-    carried.assign(band_input + (next_first - first) * row, band_input + (next_first - first + next_kept) * row);
-    CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd), band_input, w, bias, p, {pad_top, p.padding},
-                    {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo), y.data<float>() + r0 * wo * o));
+    carried.assign(band_input + (next_first - first) * row * elem,
+                   band_input + (next_first - first + next_kept) * row * elem);
+    CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd, src_type), band_input, w, bias, p, {pad_top, p.padding},
+                    {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo, dt::f32), y.data<float>() + r0 * wo * o));
   }
   return ok_status();
 }

@@ -67,7 +67,7 @@ namespace {
 // mean); the chunks are merged in order with Chan's formula in double. One read of the
 // image for the statistics, then one pass for the affine map (and the ReLU, when fused).
 Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
-                       bool relu) {
+                       bool relu, const Tensor* residual) {
   constexpr int64_t kChunk = 512;  // pixels: 128 KiB of a 64-channel map
   const int64_t n = x.size(0), hw = x.size(1) * x.size(2), c = x.size(3), cg = c / groups;
   const int64_t chunks = (hw + kChunk - 1) / kChunk;
@@ -124,19 +124,21 @@ Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const 
       }
     }
     float* yb = y.data<float>() + b * hw * c;
+    const float* rb = residual ? residual->data<float>() + b * hw * c : nullptr;
 #pragma omp parallel for schedule(static)
     for (int64_t px = 0; px < hw; ++px) {
       const float* v = xb + px * c;
       float* out = yb + px * c;
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
+      if (rb) {
+        const float* r = rb + px * c;
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) out[ch] += r[ch];
+      }
       if (relu) {
 #pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) {
-          const float t = v[ch] * scale[ch] + offset[ch];
-          out[ch] = t > 0.0f ? t : 0.0f;
-        }
-      } else {
-#pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
+        for (int64_t ch = 0; ch < c; ++ch) out[ch] = out[ch] > 0.0f ? out[ch] : 0.0f;
       }
     }
   }
@@ -146,8 +148,8 @@ Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const 
 }  // namespace
 
 Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                                 Tensor& y, Layout layout, bool relu) {
-  if (layout == Layout::kNHWC) return group_norm_nhwc(x, groups, weight, bias, eps, y, relu);
+                                 Tensor& y, Layout layout, bool relu, const Tensor* residual) {
+  if (layout == Layout::kNHWC) return group_norm_nhwc(x, groups, weight, bias, eps, y, relu, residual);
   const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
   const int64_t cg = c / groups;
   const int64_t jobs = n * groups;
@@ -169,6 +171,11 @@ Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weig
       const float a = inv * weight.data<float>()[cc];
       float* out = y.data<float>() + (b * c + cc) * hw;
       affine(base + ch * hw, out, hw, a, bias.data<float>()[cc] - mean * a);
+      if (residual) {
+        const float* r = residual->data<float>() + (b * c + cc) * hw;
+#pragma omp simd
+        for (int64_t i = 0; i < hw; ++i) out[i] += r[i];
+      }
       if (relu) {
 #pragma omp simd
         for (int64_t i = 0; i < hw; ++i) out[i] = out[i] > 0.0f ? out[i] : 0.0f;

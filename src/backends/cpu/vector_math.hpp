@@ -83,4 +83,12 @@ inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
   return corr;
 }
 
+// fp32 -> bf16 bits, round to nearest even, NaN kept a (quiet) NaN: branch-free so that a
+// loop over it vectorises (dtype.cpp's scalar f32_to_bf16 gives the same bits).
+inline uint16_t round_to_bf16(float x) {
+  const uint32_t bits = std::bit_cast<uint32_t>(x);
+  const uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+  return static_cast<uint16_t>(x != x ? (bits >> 16) | 0x40u : rounded);
+}
+
 }  // namespace ck::cpu

@@ -9,6 +9,7 @@ namespace ck::ref {
 class ReferenceBackend final : public Backend {
  public:
   std::string_view name() const override { return "reference"; }
+  bool bf16_supported() const override { return true; }  // emulated exactly: the tests' oracle
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
@@ -16,7 +17,7 @@ class ReferenceBackend final : public Backend {
   Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) override;
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;
   Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                       Tensor& y, Layout layout, bool relu) override;
+                       Tensor& y, Layout layout, bool relu, const Tensor* residual) override;
   Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, float eps, Tensor& y) override;
   Status do_unary(UnaryOp op, const Tensor& x, Tensor& y) override;

@@ -3,7 +3,29 @@
 
 namespace ck::ref {
 
+namespace {
+
+// The bf16 mode's arithmetic, emulated exactly: input rounded to bf16, weight widened, both
+// then multiplied and accumulated in full precision. `input` is a new tensor, so the in-place
+// convolution reads an unmodified copy.
+struct Bf16Operands {
+  Tensor input, weight;
+};
+Result<Bf16Operands> widen_bf16_operands(const Tensor& x, const Tensor& w) {
+  Bf16Operands o;
+  CK_ASSIGN(const Tensor rounded, x.to(DType::BF16));
+  CK_ASSIGN(o.input, rounded.to(DType::F32));
+  CK_ASSIGN(o.weight, w.to(DType::F32));
+  return o;
+}
+
+}  // namespace
+
 Status ReferenceBackend::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+  if (w.dtype() == DType::BF16) {
+    CK_ASSIGN(const Bf16Operands o, widen_bf16_operands(x, w));
+    return do_linear(o.input, o.weight, bias, y);
+  }
   const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
   const float* xp = x.data<float>();
   const float* wp = w.data<float>();
@@ -35,6 +57,10 @@ Status ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) 
 
 Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                    Tensor& y) {
+  if (w.dtype() == DType::BF16) {
+    CK_ASSIGN(const Bf16Operands o, widen_bf16_operands(x, w));
+    return do_conv2d(o.input, o.weight, bias, p, y);
+  }
   const bool nhwc = p.layout == Layout::kNHWC;
   const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
   const int64_t h = nhwc ? x.size(1) : x.size(2), wd = nhwc ? x.size(2) : x.size(3);

@@ -39,7 +39,7 @@ Status ReferenceBackend::do_layer_norm(const Tensor& x, const Tensor& weight, co
 }
 
 Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias,
-                                       float eps, Tensor& y, Layout layout, bool relu) {
+                                       float eps, Tensor& y, Layout layout, bool relu, const Tensor* residual) {
   const bool nhwc = layout == Layout::kNHWC;
   const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
   const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
@@ -57,7 +57,8 @@ Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor
         const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
         for (int64_t i = 0; i < hw; ++i) {
           const double v = values[static_cast<size_t>(k * hw + i)];
-          const double out = (v - mo.mean) * mo.inv_std * wv + bv;
+          double out = static_cast<float>((v - mo.mean) * mo.inv_std * wv + bv);  // GroupNorm's own output
+          if (residual) out = static_cast<float>(out + residual->data<float>()[index(b, ch, i)]);
           y.data<float>()[index(b, ch, i)] = static_cast<float>(relu && out < 0.0 ? 0.0 : out);
         }
       }

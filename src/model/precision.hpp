@@ -1,0 +1,22 @@
+// The arithmetic the network's matrix products and convolutions run in.
+//   fp32: everything in fp32 (the parity mode).
+//   bf16: the linear layers of backbone stages 1-3 and the refiner's 3x3 convolutions store
+//         their weights as bf16 and round their inputs to bf16; products are accumulated in
+//         fp32 and every other op (norms, attention, activations) stays fp32. The patch
+//         embedding and backbone stage 0 stay fp32 (their errors would pass through the
+//         whole network), and so do the decoder heads (4 % of the time, a third of the
+//         error when in bf16) and the refiner's final 1x1 convolution (scaled x10 into the
+//         logits).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace ck {
+
+enum class Precision { kFP32, kBF16 };
+
+std::string_view precision_name(Precision p);                      // "fp32", "bf16"
+std::optional<Precision> precision_from_name(std::string_view name);  // inverse of the above
+
+}  // namespace ck

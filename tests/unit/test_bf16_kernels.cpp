@@ -1,0 +1,101 @@
+// The bf16 precision mode's kernels (linear and NHWC convolution with BF16 weights) on the
+// CPU backend against the reference backend's exact emulation: input rounded to bf16, then
+// products accumulated in double. Products of two bf16 values are exact in fp32, so the only
+// difference left is fp32 summation order, and the fp32 bar applies. Skipped on CPUs
+// without AVX512-BF16, where the CPU backend refuses BF16 weights.
+#include <cstring>
+
+#include "backends/backend.hpp"
+#include "backends/cpu/cpu_backend.hpp"
+#include "test_util.hpp"
+
+namespace ck::test {
+namespace {
+
+constexpr double kMaxNmse = 1e-10;
+
+Tensor bf16_weight(const Shape& shape, uint32_t seed, float range) {
+  return unwrap(random_tensor(shape, seed, -range, range).to(DType::BF16));
+}
+
+class Bf16Kernels : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cpu_.bf16_supported()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  }
+  std::unique_ptr<Backend> ref_ = make_reference_backend();
+  cpu::CpuBackend cpu_;
+};
+
+TEST_F(Bf16Kernels, LinearMatchesEmulationOnStageShapes) {
+  struct Case {
+    int64_t m, k, n;
+  };
+  uint32_t seed = 1;
+  for (const Case c : {Case{200, 448, 1344}, Case{128, 1792, 448}, Case{32, 896, 3584}, Case{256, 224, 256}}) {
+    SCOPED_TRACE(testing::Message() << c.m << "x" << c.k << " -> " << c.n);
+    const Tensor x = random_tensor({c.m, c.k}, seed++, -3.0f, 3.0f), w = bf16_weight({c.n, c.k}, seed++, 0.1f),
+                 b = random_tensor({c.n}, seed++);
+    Tensor want = unwrap(Tensor::empty({c.m, c.n}));
+    GuardedTensor got({c.m, c.n});
+    ASSERT_TRUE(ref_->linear(x, w, &b, want).ok());
+    const Status st = cpu_.linear(x, w, &b, got.tensor());
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_LE(nmse(got.tensor(), want), kMaxNmse);
+    EXPECT_TRUE(got.guards_intact());
+    // It is bf16 arithmetic, not fp32: the fp32 product of the same values differs.
+    Tensor fp32 = unwrap(Tensor::empty({c.m, c.n}));
+    ASSERT_TRUE(ref_->linear(x, unwrap(w.to(DType::F32)), &b, fp32).ok());
+    EXPECT_GT(max_abs_diff(want, fp32), 1e-4);
+  }
+}
+
+TEST_F(Bf16Kernels, NhwcConvolutionMatchesEmulationOutOfPlaceAndInBands) {
+  uint32_t seed = 50;
+  struct Case {
+    int64_t c, o, k;
+    int dilation;
+  };
+  for (const Case c : {Case{7, 64, 3, 1}, Case{7, 16, 3, 1}, Case{16, 16, 3, 2}, Case{64, 64, 3, 1}, Case{64, 64, 3, 2}, Case{64, 64, 3, 4},
+                       Case{64, 64, 3, 8}}) {
+    const Conv2dParams p{1, c.dilation, c.dilation, Layout::kNHWC};
+    const Tensor x = random_tensor({1, 37, 29, c.c}, seed++, -2.0f, 2.0f), w = bf16_weight({c.o, c.c, 3, 3}, seed++, 0.2f),
+                 b = random_tensor({c.o}, seed++);
+    Tensor want = unwrap(Tensor::empty({1, 37, 29, c.o}));
+    ASSERT_TRUE(ref_->conv2d(x, w, &b, p, want).ok());
+    SCOPED_TRACE(testing::Message() << c.c << "->" << c.o << " dilation " << c.dilation);
+    GuardedTensor got({1, 37, 29, c.o});
+    const Status st = cpu_.conv2d(x, w, &b, p, got.tensor());
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_LE(nmse(got.tensor(), want), kMaxNmse) << "out of place";
+    EXPECT_TRUE(got.guards_intact());
+    if (c.c != c.o) continue;
+    for (size_t band_bytes : {size_t{1}, size_t{40000}, size_t{1} << 30}) {
+      SCOPED_TRACE(testing::Message() << "in place, band bytes " << band_bytes);
+      GuardedTensor inout(x.shape());
+      std::memcpy(inout.tensor().raw(), x.raw(), x.nbytes());
+      cpu_.set_conv_band_bytes(band_bytes);
+      const Status sti = cpu_.conv2d(inout.tensor(), w, &b, p, inout.tensor());
+      ASSERT_TRUE(sti.ok()) << sti.error().message;
+      EXPECT_LE(nmse(inout.tensor(), want), kMaxNmse);
+      EXPECT_TRUE(inout.guards_intact());
+    }
+  }
+}
+
+TEST_F(Bf16Kernels, UnsupportedCombinationsAreReported) {
+  // NCHW maps have no bf16 path; other ops take no BF16 tensors at all.
+  const Tensor x = random_tensor({1, 8, 10, 10}, 1), w = bf16_weight({8, 8, 3, 3}, 2, 0.2f);
+  Tensor y = unwrap(Tensor::empty({1, 8, 10, 10}));
+  Status st = cpu_.conv2d(x, w, nullptr, {1, 1, 1}, y);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("NHWC"), std::string::npos) << st.error().message;
+  const Tensor xb = unwrap(x.to(DType::BF16));
+  st = cpu_.conv2d(xb, w, nullptr, {1, 1, 1, Layout::kNHWC}, y);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("BF16"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("input"), std::string::npos) << st.error().message;
+}
+
+}  // namespace
+}  // namespace ck::test
