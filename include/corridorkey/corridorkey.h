@@ -53,10 +53,16 @@ typedef struct ck_image {
   size_t row_stride_bytes;
 } ck_image;
 
+typedef enum ck_precision {
+  CK_PRECISION_FP32 = 0, /* matches PyTorch (default) */
+  CK_PRECISION_BF16 = 1  /* faster on CPUs with AVX512-BF16; outputs about 1e-2 off at worst */
+} ck_precision;
+
 typedef struct ck_engine_params {
-  int img_size;    /* network resolution, a multiple of 32 (default 2048) */
-  int threads;     /* CPU threads, 0 = all cores (default) */
-  int use_refiner; /* 0: coarse prediction only (default 1) */
+  int img_size;           /* network resolution, a multiple of 32 (default 2048) */
+  int threads;            /* CPU threads, 0 = all cores (default) */
+  int use_refiner;        /* 0: coarse prediction only (default 1) */
+  ck_precision precision; /* CK_ERROR_UNSUPPORTED from ck_engine_create if the CPU cannot */
 } ck_engine_params;
 
 typedef struct ck_frame_params {

@@ -74,7 +74,8 @@ extern "C" {
 
 ck_engine_params ck_engine_default_params(void) {
   const ck::EngineOptions d;
-  return {d.img_size, d.threads, d.use_refiner ? 1 : 0};
+  return {d.img_size, d.threads, d.use_refiner ? 1 : 0,
+          d.precision == ck::Precision::kBF16 ? CK_PRECISION_BF16 : CK_PRECISION_FP32};
 }
 
 ck_frame_params ck_frame_default_params(void) {
@@ -93,6 +94,11 @@ ck_status ck_engine_create(const char* checkpoint_path, const ck_engine_params* 
     o.img_size = p.img_size;
     o.threads = p.threads;
     o.use_refiner = p.use_refiner != 0;
+    if (p.precision != CK_PRECISION_FP32 && p.precision != CK_PRECISION_BF16) {
+      return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_create: precision " + std::to_string(p.precision) +
+                                                 " is neither CK_PRECISION_FP32 nor CK_PRECISION_BF16");
+    }
+    o.precision = p.precision == CK_PRECISION_BF16 ? ck::Precision::kBF16 : ck::Precision::kFP32;
     auto engine = ck::Engine::create(checkpoint_path, o);
     if (!engine.ok()) return fail(engine.error());
     *out_engine = new ck_engine{std::move(engine).value()};

@@ -45,7 +45,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
   impl->backend = make_cpu_backend();
   if (options.threads > 0) impl->backend->set_num_threads(options.threads);
   CK_ASSIGN(impl->checkpoint, load_checkpoint(checkpoint_path));
-  auto net = GreenFormer::create(impl->checkpoint.tensors, options.img_size, *impl->backend);
+  auto net = GreenFormer::create(impl->checkpoint.tensors, options.img_size, *impl->backend, options.precision);
   if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
   impl->net = std::move(net).value();
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));

@@ -12,6 +12,7 @@
 
 #include "core/status.hpp"
 #include "io/image_file.hpp"
+#include "model/precision.hpp"
 
 namespace ck {
 
@@ -35,6 +36,7 @@ struct EngineOptions {
   int img_size = 2048;     // network resolution S, a multiple of 32
   int threads = 0;         // 0: all cores
   bool use_refiner = true; // false: coarse prediction only, whatever refiner_scale says
+  Precision precision = Precision::kFP32;  // see model/precision.hpp
 };
 
 struct FrameOptions {

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 
   /* Defaults are the product's defaults. */
   ck_engine_params ep = ck_engine_default_params();
-  CHECK(ep.img_size == 2048 && ep.threads == 0 && ep.use_refiner == 1);
+  CHECK(ep.img_size == 2048 && ep.threads == 0 && ep.use_refiner == 1 && ep.precision == CK_PRECISION_FP32);
   ck_frame_params fp = ck_frame_default_params();
   CHECK(fp.refiner_scale == 1.0f && fp.despill_strength == 1.0f && fp.auto_despeckle == 1 && fp.despeckle_size == 400 &&
         fp.generate_comp == 1 && fp.input_is_linear == 0);
@@ -42,6 +42,18 @@ int main(int argc, char** argv) {
   CHECK(strstr(ck_last_error(), "multiple of 32") != NULL);
   CHECK(ck_engine_create(NULL, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
   CHECK(ck_engine_create(weights, &ep, NULL) == CK_ERROR_INVALID_ARGUMENT);
+  ep.img_size = 64;
+  ep.precision = (ck_precision)7;
+  CHECK(ck_engine_create(weights, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(ck_last_error(), "precision 7") != NULL);
+  /* bf16 works where the CPU has AVX512-BF16 and is refused, saying so, where it has not. */
+  ep.precision = CK_PRECISION_BF16;
+  {
+    const ck_status st = ck_engine_create(weights, &ep, &engine);
+    CHECK(st == CK_OK || (st == CK_ERROR_UNSUPPORTED && strstr(ck_last_error(), "AVX512-BF16") != NULL));
+    if (st == CK_OK) ck_engine_free(engine);
+  }
+  ep.precision = CK_PRECISION_FP32;
 
   ep.img_size = 64;
   CHECK(ck_engine_create(weights, &ep, &engine) == CK_OK);

@@ -2,6 +2,7 @@
 // every kind of bad input it must refuse without writing anything.
 #include <filesystem>
 
+#include "backends/backend.hpp"
 #include "cli_runner.hpp"
 #include "io/image_file.hpp"
 #include "test_util.hpp"
@@ -43,6 +44,20 @@ TEST_F(InferCli, KeysTheSampleAndDumpsEveryStage) {
   EXPECT_LT(lo, hi);
 }
 
+TEST_F(InferCli, Bf16PrecisionKeysCloseToFp32) {
+  if (!make_cpu_backend()->bf16_supported()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  ASSERT_EQ(run_cli(args("--img-size 64 --dump-tensors " + path("fp32.safetensors"))).exit_code, 0);
+  const CliResult r = run_cli(args("--img-size 64 --precision bf16 --dump-tensors " + path("bf16.safetensors")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const StateDict fp32 = unwrap(read_safetensors(path("fp32.safetensors"))).tensors;
+  const StateDict bf16 = unwrap(read_safetensors(path("bf16.safetensors"))).tensors;
+  for (const char* stage : {"alpha_final", "fg_final"}) {
+    const double d = max_abs_diff(bf16.at(stage), fp32.at(stage));
+    EXPECT_GT(d, 0.0) << stage << ": bf16 arithmetic leaves some trace";
+    EXPECT_LT(d, 5e-2) << stage;  // an untrained tiny network: no saturation, high gain
+  }
+}
+
 TEST_F(InferCli, HintOfAnotherSizeIsResizedWithAWarning) {
   Image small = unwrap(read_image(sample_path("hint.png")));
   Image half{480, 270, 1, std::vector<float>(480 * 270)};
@@ -62,6 +77,7 @@ TEST_F(InferCli, BadInputFailsClearlyAndWritesNothing) {
   };
   const Case cases[] = {
       {args("--img-size 100"), "--img-size 100 is not a positive multiple of 32"},
+      {args("--img-size 64 --precision fp16"), "--precision: fp16 not in {fp32,bf16}"},
       {"infer --image /nonexistent/plate.png --hint " + kSamples + "hint.png --checkpoint " +
            fixture_path("checkpoints/tiny_official.pth") + " --output-dir " + path("out"),
        "/nonexistent/plate.png"},

@@ -24,6 +24,7 @@ struct InferOptions {
   std::string image, hint, checkpoint, output_dir = ".", dump_tensors;
   int img_size = 512;
   int threads = 0;
+  Precision precision = Precision::kFP32;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -49,7 +50,7 @@ Status run(const InferOptions& o) {
   if (o.threads > 0) backend->set_num_threads(o.threads);
   const auto t_load = std::chrono::steady_clock::now();
   CK_ASSIGN(const Checkpoint ck, load_checkpoint(checkpoint));
-  auto net = GreenFormer::create(ck.tensors, o.img_size, *backend);
+  auto net = GreenFormer::create(ck.tensors, o.img_size, *backend, o.precision);
   if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
   const double load_s = seconds_since(t_load);
 
@@ -97,6 +98,7 @@ void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--output-dir", opts->output_dir, "where alpha.png and foreground.png go")->capture_default_str();
   cmd->add_option("--dump-tensors", opts->dump_tensors, "also write every stage tensor to this safetensors file");
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
+  add_precision_option(*cmd, opts->precision);
   cmd->callback([opts, &run_fn] { run_fn = exit_code_of("infer", [opts] { return run(*opts); }); });
 }
 

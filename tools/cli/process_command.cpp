@@ -23,6 +23,7 @@ struct ProcessOptions {
   std::string image, hint, checkpoint, output_dir;
   int img_size = 2048;
   int threads = 0;
+  Precision precision = Precision::kFP32;
   FrameOptions frame;
   bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
 };
@@ -62,6 +63,7 @@ Status run(const ProcessOptions& o) {
   EngineOptions eo;
   eo.img_size = o.img_size;
   eo.threads = o.threads;
+  eo.precision = o.precision;
   CK_ASSIGN(auto engine, Engine::create(checkpoint, eo));
   const double load_s = seconds_since(t_load);
 
@@ -121,6 +123,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--checkpoint", o->checkpoint, "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
   cmd->add_option("--img-size", o->img_size, "network resolution S, a multiple of 32")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
+  add_precision_option(*cmd, o->precision);
   cmd->add_flag("--linear", o->frame.input_is_linear, "the plate is scene-linear (typical for EXR), not sRGB");
   cmd->add_option("--despill", o->frame.despill_strength, "despill strength in [0, 1]")->capture_default_str();
   cmd->add_flag("--no-despeckle", o->no_despeckle, "keep small islands of matte");
