@@ -177,6 +177,10 @@ Status Backend::attention(const Tensor& qkv, const AttentionParams& p, Tensor& o
   if (p.q_pool && (p.window_h % 2 != 0 || p.window_w % 2 != 0)) {
     return err(ErrorCode::kInvalidArgument, "attention: q pooling needs even window sides");
   }
+  if (p.bf16 && (p.window_h != p.grid_h || p.window_w != p.grid_w)) {
+    return err(ErrorCode::kUnsupported, "attention: bf16 precision is for global attention only (window ", p.window_h,
+               "x", p.window_w, ", grid ", p.grid_h, "x", p.grid_w, ")");
+  }
   const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
   CK_TRY(check_shape("attention", "qkv", qkv, {static_cast<int64_t>(p.grid_h) * p.grid_w, 3 * dim}));
   const int64_t out_tokens = p.q_pool ? static_cast<int64_t>(p.grid_h / 2) * (p.grid_w / 2)

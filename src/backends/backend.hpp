@@ -42,6 +42,10 @@ struct AttentionParams {
   int window_h = 1, window_w = 1;
   bool q_pool = false;
   float scale = 1.0f;
+  // bf16 precision (global attention only: window == grid): queries (pooled, then scaled),
+  // keys and values are rounded to bf16, and so are the normalised attention weights before
+  // they multiply the values; sums stay fp32.
+  bool bf16 = false;
 };
 
 class Backend {

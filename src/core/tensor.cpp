@@ -1,5 +1,6 @@
 #include "core/tensor.hpp"
 
+#include "core/buffer_pool.hpp"
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -37,13 +38,19 @@ Result<Tensor> Tensor::empty(const Shape& shape, DType dtype) {
   }
   const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
   const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
-  void* p = std::aligned_alloc(kTensorAlignment, rounded == 0 ? kTensorAlignment : rounded);
+  const bool pooled = rounded >= BufferPool::kMinBytes;
+  void* p = pooled ? BufferPool::instance().acquire(rounded)
+                   : std::aligned_alloc(kTensorAlignment, rounded == 0 ? kTensorAlignment : rounded);
   if (p == nullptr) {
     return err(ErrorCode::kOutOfMemory, "cannot allocate ", bytes, " bytes for tensor ", shape_str(shape));
   }
   Tensor t;
   t.data_ = p;
-  t.owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  if (pooled) {
+    t.owner_ = std::shared_ptr<void>(p, [rounded](void* q) { BufferPool::instance().release(q, rounded); });
+  } else {
+    t.owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+  }
   t.dtype_ = dtype;
   t.shape_ = shape;
   t.strides_ = contiguous_strides(shape);

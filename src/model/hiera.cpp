@@ -39,6 +39,7 @@ Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x) const {
   p.window_w = window > 0 ? window : p.grid_w;
   p.q_pool = q_pool;
   p.scale = 1.0f / std::sqrt(static_cast<float>(p.head_dim));
+  p.bf16 = window == 0 && qkv.weight.dtype() == DType::BF16;  // windowed attention stays fp32
   CK_ASSIGN(Tensor attended, new_tensor({out_h * out_w, dim_out}));
   CK_TRY(be.attention(qkv_tokens, p, attended));
   CK_ASSIGN(Tensor attn_out, attn_proj(be, attended));

@@ -3,6 +3,7 @@
 // products accumulated in double. Products of two bf16 values are exact in fp32, so the only
 // difference left is fp32 summation order, and the fp32 bar applies. Skipped on CPUs
 // without AVX512-BF16, where the CPU backend refuses BF16 weights.
+#include <cmath>
 #include <cstring>
 
 #include "backends/backend.hpp"
@@ -81,6 +82,55 @@ TEST_F(Bf16Kernels, NhwcConvolutionMatchesEmulationOutOfPlaceAndInBands) {
       EXPECT_TRUE(inout.guards_intact());
     }
   }
+}
+
+// Global attention in bf16 (stage 2 and 3 blocks, with and without q pooling). The CPU
+// softmax uses a 2-ulp exp and fp32 sums where the reference uses double; a weight that
+// lands on the other side of a bf16 rounding boundary is rare enough for the same bar.
+TEST_F(Bf16Kernels, GlobalAttentionMatchesEmulation) {
+  struct Case {
+    int grid, heads, head_dim;
+    bool q_pool;
+  };
+  uint32_t seed = 300;
+  for (const Case c : {Case{16, 8, 56, false}, Case{16, 4, 56, true}, Case{8, 16, 56, false}, Case{4, 4, 8, false},
+                       Case{4, 8, 8, true}}) {
+    SCOPED_TRACE(testing::Message() << "grid " << c.grid << ", " << c.heads << " heads, q_pool " << c.q_pool);
+    AttentionParams p;
+    p.heads = c.heads;
+    p.head_dim = c.head_dim;
+    p.grid_h = p.grid_w = p.window_h = p.window_w = c.grid;
+    p.q_pool = c.q_pool;
+    p.scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+    p.bf16 = true;
+    const int64_t tokens = int64_t{c.grid} * c.grid, dim = int64_t{c.heads} * c.head_dim;
+    const int64_t out_tokens = c.q_pool ? tokens / 4 : tokens;
+    const Tensor qkv = random_tensor({tokens, 3 * dim}, seed++, -2.0f, 2.0f);
+    Tensor want = unwrap(Tensor::empty({out_tokens, dim}));
+    GuardedTensor got({out_tokens, dim});
+    ASSERT_TRUE(ref_->attention(qkv, p, want).ok());
+    const Status st = cpu_.attention(qkv, p, got.tensor());
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_LE(nmse(got.tensor(), want), kMaxNmse);
+    EXPECT_TRUE(got.guards_intact());
+    // And it is bf16: the fp32 attention of the same input differs by more.
+    p.bf16 = false;
+    Tensor fp32 = unwrap(Tensor::empty({out_tokens, dim}));
+    ASSERT_TRUE(ref_->attention(qkv, p, fp32).ok());
+    EXPECT_GT(nmse(fp32, want), 1e-7);
+  }
+  // Windowed attention has no bf16 path.
+  AttentionParams w;
+  w.heads = 2;
+  w.head_dim = 56;
+  w.grid_h = w.grid_w = 16;
+  w.window_h = w.window_w = 8;
+  w.bf16 = true;
+  const Tensor qkv = random_tensor({256, 3 * 112}, 1);
+  Tensor out = unwrap(Tensor::empty({256, 112}));
+  const Status st = cpu_.attention(qkv, w, out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("global attention only"), std::string::npos) << st.error().message;
 }
 
 TEST_F(Bf16Kernels, UnsupportedCombinationsAreReported) {

@@ -1,6 +1,9 @@
 // Tensors, dtypes and conversions.
 #include <bit>
+#include <cstring>
 #include <immintrin.h>
+
+#include "core/buffer_pool.hpp"
 
 #include "test_util.hpp"
 
@@ -76,6 +79,54 @@ TEST(Tensor, DtypeConversionRoundTrips) {
   EXPECT_LE(max_abs_diff(back, t), 1.0 / 256);
   Tensor h16 = unwrap(t.to(DType::F16));
   EXPECT_LE(max_abs_diff(unwrap(h16.to(DType::F32)), t), 1.0 / 2048);
+}
+
+// Large buffers are recycled by exact size, within an idle budget, oldest unmapped first.
+TEST(BufferPool, ReusesReleasedBuffersWithinItsBudget) {
+  BufferPool& pool = BufferPool::instance();
+  const size_t saved_budget = pool.idle_budget();
+  pool.trim();
+  pool.set_idle_budget(size_t{8} << 20);
+  const size_t mb3 = size_t{3} << 20;
+  const BufferPool::Stats s0 = pool.stats();
+
+  void* a = pool.acquire(mb3);
+  ASSERT_NE(a, nullptr);
+  std::memset(a, 1, mb3);  // writable, all of it
+  pool.release(a, mb3);
+  EXPECT_EQ(pool.idle_bytes(), mb3);
+  void* b = pool.acquire(mb3);
+  EXPECT_EQ(b, a) << "the released buffer of the same size comes back";
+  EXPECT_EQ(pool.stats().reused, s0.reused + 1);
+  void* other = pool.acquire(mb3 + 4096);  // another size: freshly mapped
+  EXPECT_NE(other, a);
+
+  // Three idle 3 MiB buffers do not fit an 8 MiB budget: the oldest is unmapped.
+  void* c = pool.acquire(mb3);
+  pool.release(b, mb3);
+  pool.release(c, mb3);
+  pool.release(other, mb3 + 4096);
+  EXPECT_LE(pool.idle_bytes(), size_t{8} << 20);
+  EXPECT_GE(pool.stats().unmapped, s0.unmapped + 1);
+
+  // A buffer larger than the whole budget is never kept.
+  void* big = pool.acquire(size_t{16} << 20);
+  const size_t idle_before = pool.idle_bytes();
+  pool.release(big, size_t{16} << 20);
+  EXPECT_EQ(pool.idle_bytes(), idle_before);
+
+  // Tensors go through the pool: a freed tensor's memory serves the next of its size.
+  void* first = nullptr;
+  {
+    Tensor t = unwrap(Tensor::empty({1 << 19}));  // 2 MiB
+    first = t.raw();
+  }
+  const Tensor again = unwrap(Tensor::empty({1 << 19}));
+  EXPECT_EQ(again.raw(), first);
+
+  pool.trim();
+  EXPECT_EQ(pool.idle_bytes(), 0u);
+  pool.set_idle_budget(saved_budget);
 }
 
 }  // namespace

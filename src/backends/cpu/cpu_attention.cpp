@@ -115,7 +115,9 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
   const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
   WindowGeometry g{p, 3 * dim, p.q_pool ? p.window_h / 2 : p.window_h, p.q_pool ? p.window_w / 2 : p.window_w,
                    p.q_pool ? p.grid_w / 2 : p.grid_w};
-  if (p.window_h == p.grid_h && p.window_w == p.grid_w) return global_attention(qkv, p, g, out);
+  if (p.window_h == p.grid_h && p.window_w == p.grid_w) {
+    return p.bf16 ? global_attention_bf16(qkv, p, out) : global_attention(qkv, p, g, out);
+  }
   const int wins_y = p.grid_h / p.window_h, wins_x = p.grid_w / p.window_w;
   const int64_t nk = static_cast<int64_t>(p.window_h) * p.window_w;
   const int64_t nq = static_cast<int64_t>(g.qwin_h) * g.qwin_w;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "backends/backend.hpp"
 
@@ -47,11 +48,17 @@ class CpuBackend final : public Backend {
   // convolution bands, inputs rounded to bf16).
   Result<void*> scratch(size_t bytes);
   Status conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  // c (M, N) = a (M, K) @ b (K, N) in bf16 with fp32 results, on oneDNN's threads; rows of a
+  // and c are lda and ldc elements apart, b is read with element strides (b_row, b_col).
+  Status gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n, int64_t b_row,
+                   int64_t b_col, float* c, int64_t ldc);
+  Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
 
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
   std::unique_ptr<float[]> scratch_;
   size_t scratch_size_ = 0;
+  std::vector<char> attention_workspace_;  // bf16 attention's operands, kept across calls
 };
 
 // Thread count the OpenMP loops of this backend use.

@@ -44,30 +44,42 @@ Status guarded(const char* op, Fn&& fn) {
 
 memory::dims dims_of(const Tensor& t) { return memory::dims(t.shape().begin(), t.shape().end()); }
 
-// c (M, N) = a (M, K) @ b, where b is (K, N) read with element strides (b_row, b_col); a and b
-// are both f32 or both bf16 (c and bias always f32).
-Status run_matmul(DnnlContext& ctx, const void* a, int64_t m, int64_t k, const void* b, int64_t n, int64_t b_row,
-                  int64_t b_col, dt ab_type, const Tensor* bias, Tensor& c) {
+// The operands of one GEMM: c (M, N) = a (M, K) @ b (K, N) [+ bias (N)], rows of a and c
+// `lda` and `ldc` elements apart, b read with element strides (b_row, b_col). a and b are
+// both f32 or both bf16; c and bias are f32.
+struct GemmArgs {
+  const void* a;
+  int64_t m, k, lda;
+  const void* b;
+  int64_t n, b_row, b_col;
+  dt ab_type;
+  const float* bias;
+  float* c;
+  int64_t ldc;
+};
+
+Status run_matmul(DnnlContext& ctx, const GemmArgs& g) {
   return guarded("matmul", [&] {
+    const int64_t m = g.m, k = g.k, n = g.n;
     std::ostringstream key;
-    key << m << ',' << k << ',' << n << ',' << b_row << ',' << b_col << ',' << (bias != nullptr) << ','
-        << static_cast<int>(ab_type);
+    key << m << ',' << k << ',' << n << ',' << g.lda << ',' << g.b_row << ',' << g.b_col << ',' << g.ldc << ','
+        << (g.bias != nullptr) << ',' << static_cast<int>(g.ab_type);
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.matmuls.find(key.str());
     if (it == ctx.matmuls.end()) {
-      memory::desc a_md({m, k}, ab_type, memory::dims{k, 1});
-      memory::desc b_md({k, n}, ab_type, memory::dims{b_row, b_col});
-      memory::desc c_md({m, n}, dt::f32, memory::dims{n, 1});
-      memory::desc bias_md = bias ? memory::desc({1, n}, dt::f32, memory::dims{n, 1}) : memory::desc();
+      memory::desc a_md({m, k}, g.ab_type, memory::dims{g.lda, 1});
+      memory::desc b_md({k, n}, g.ab_type, memory::dims{g.b_row, g.b_col});
+      memory::desc c_md({m, n}, dt::f32, memory::dims{g.ldc, 1});
+      memory::desc bias_md = g.bias ? memory::desc({1, n}, dt::f32, memory::dims{n, 1}) : memory::desc();
       auto pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, bias_md, c_md), ctx.engine);
       it = ctx.matmuls.emplace(key.str(), std::make_pair(pd, dnnl::matmul(pd))).first;
     }
     const auto& pd = it->second.first;
     std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, memory(pd.src_desc(), ctx.engine, const_cast<void*>(a))},
-        {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), ctx.engine, const_cast<void*>(b))},
-        {DNNL_ARG_DST, memory(pd.dst_desc(), ctx.engine, c.raw())}};
-    if (bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, bias->raw()));
+        {DNNL_ARG_SRC, memory(pd.src_desc(), ctx.engine, const_cast<void*>(g.a))},
+        {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), ctx.engine, const_cast<void*>(g.b))},
+        {DNNL_ARG_DST, memory(pd.dst_desc(), ctx.engine, g.c)}};
+    if (g.bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, const_cast<float*>(g.bias)));
     it->second.second.execute(ctx.stream, args);
     ctx.stream.wait();
   });
@@ -145,14 +157,23 @@ int cpu_threads() { return omp_get_max_threads(); }
 Status CpuBackend::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   // W is (N, K) row-major, i.e. W^T is (K, N) with strides (1, K): no transpose copy needed.
   const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
-  if (w.dtype() == DType::F32) return run_matmul(*dnnl_, x.raw(), m, k, w.raw(), n, 1, k, dt::f32, bias, y);
+  const float* b = bias ? bias->data<float>() : nullptr;
+  if (w.dtype() == DType::F32) {
+    return run_matmul(*dnnl_, {x.raw(), m, k, k, w.raw(), n, 1, k, dt::f32, b, y.data<float>(), n});
+  }
   CK_ASSIGN(void* const x_bf16, scratch(static_cast<size_t>(m * k) * 2));
   round_to_bf16(x.data<float>(), static_cast<uint16_t*>(x_bf16), m * k);
-  return run_matmul(*dnnl_, x_bf16, m, k, w.raw(), n, 1, k, dt::bf16, bias, y);
+  return run_matmul(*dnnl_, {x_bf16, m, k, k, w.raw(), n, 1, k, dt::bf16, b, y.data<float>(), n});
 }
 
 Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
-  return run_matmul(*dnnl_, a.raw(), a.size(0), a.size(1), b.raw(), b.size(1), b.size(1), 1, dt::f32, nullptr, c);
+  const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
+  return run_matmul(*dnnl_, {a.raw(), m, k, k, b.raw(), n, n, 1, dt::f32, nullptr, c.data<float>(), n});
+}
+
+Status CpuBackend::gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n,
+                             int64_t b_row, int64_t b_col, float* c, int64_t ldc) {
+  return run_matmul(*dnnl_, {a, m, k, lda, b, n, b_row, b_col, dt::bf16, nullptr, c, ldc});
 }
 
 bool CpuBackend::bf16_supported() const {

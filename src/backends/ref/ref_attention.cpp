@@ -11,7 +11,15 @@ namespace ck::ref {
 Status ReferenceBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
   const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
   const int64_t row = 3 * dim;
-  const float* src = qkv.data<float>();
+  Tensor rounded;  // bf16: keys and values rounded (queries are rounded after pooling and scaling)
+  if (p.bf16) {
+    CK_ASSIGN(rounded, qkv.clone());
+    float* v = rounded.data<float>();
+    for (int64_t t = 0; t < qkv.size(0); ++t) {
+      for (int64_t c = dim; c < row; ++c) v[t * row + c] = bf16_to_f32(f32_to_bf16(v[t * row + c]));
+    }
+  }
+  const float* src = p.bf16 ? rounded.data<float>() : qkv.data<float>();
   const int out_w = p.q_pool ? p.grid_w / 2 : p.grid_w;
   const int qwin_h = p.q_pool ? p.window_h / 2 : p.window_h;
   const int qwin_w = p.q_pool ? p.window_w / 2 : p.window_w;
@@ -46,15 +54,24 @@ Status ReferenceBackend::do_attention(const Tensor& qkv, const AttentionParams& 
               q[static_cast<size_t>(d)] = src[(static_cast<int64_t>(qy) * p.grid_w + qx) * row + qoff + d];
             }
           }
+          double score_scale = p.scale;
+          if (p.bf16) {  // the scale goes into the query before it is rounded
+            for (double& v : q) v = bf16_to_f32(f32_to_bf16(static_cast<float>(v) * p.scale));
+            score_scale = 1.0;
+          }
           double mx = -INFINITY;
           for (int64_t j = 0; j < nk; ++j) {
             double s = 0.0;
             for (int d = 0; d < p.head_dim; ++d) s += q[static_cast<size_t>(d)] * src[keys[static_cast<size_t>(j)] * row + koff + d];
-            scores[static_cast<size_t>(j)] = s * p.scale;
+            scores[static_cast<size_t>(j)] = s * score_scale;
             mx = std::max(mx, scores[static_cast<size_t>(j)]);
           }
           double sum = 0.0;
           for (double& s : scores) sum += (s = std::exp(s - mx));
+          if (p.bf16) {  // normalised weights, rounded; the division below is then by 1
+            for (double& s : scores) s = bf16_to_f32(f32_to_bf16(static_cast<float>(s / sum)));
+            sum = 1.0;
+          }
           const int64_t otok = static_cast<int64_t>(qy) * out_w + qx;
           for (int d = 0; d < p.head_dim; ++d) {
             double acc = 0.0;
