@@ -43,8 +43,9 @@ struct AttentionParams {
   bool q_pool = false;
   float scale = 1.0f;
   // bf16 precision (global attention only: window == grid): queries (pooled, then scaled),
-  // keys and values are rounded to bf16, and so are the normalised attention weights before
-  // they multiply the values; sums stay fp32.
+  // keys and values are rounded to bf16, and so are the weights exp(score - row max) before
+  // they multiply the values; each output row is then divided by the (unrounded) sum of its
+  // weights. Sums stay fp32.
   bool bf16 = false;
 };
 

@@ -1,7 +1,9 @@
 // Global attention in bf16 precision. Queries, keys and values are rounded to bf16 once per
-// call; then, per head and chunk of queries, the scores come from one oneDNN bf16 GEMM, are
-// softmaxed exactly in fp32 over whole rows, rounded to bf16 and multiplied by the values in
-// a second GEMM. The chunk bounds the score buffer whatever the token count.
+// call; then, per head and chunk of queries, the scores come from one oneDNN bf16 GEMM, their
+// exponentials exp(s - row max) are taken in fp32 over whole rows and rounded to bf16, a
+// second GEMM multiplies them by the values, and each output row is divided by its sum of
+// exponentials (one pass over the scores fewer than normalising them first). The chunk
+// bounds the score buffer whatever the token count.
 #include <algorithm>
 #include <cmath>
 
@@ -33,7 +35,7 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
   const int out_w = p.q_pool ? p.grid_w / 2 : p.grid_w;
   const int64_t nq = out.size(0), nk = static_cast<int64_t>(p.grid_h) * p.grid_w;
   const int64_t chunk = std::clamp<int64_t>(kScoreBudget / nk, 1, nq);
-  const size_t need = static_cast<size_t>(nq * dim * 2 + nk * 2 * dim * 2 + chunk * nk * 6 + chunk * hd * 4) + 6 * 64;
+  const size_t need = static_cast<size_t>(nq * dim * 2 + nk * 2 * dim * 2 + chunk * nk * 6 + chunk * hd * 4 + chunk * 4) + 7 * 64;
   try {
     if (attention_workspace_.size() < need) attention_workspace_.resize(need);
   } catch (const std::bad_alloc&) {
@@ -45,6 +47,7 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
   float* const scores = carve<float>(attention_workspace_, offset, static_cast<size_t>(chunk * nk));
   uint16_t* const weights = carve<uint16_t>(attention_workspace_, offset, static_cast<size_t>(chunk * nk));
   float* const context = carve<float>(attention_workspace_, offset, static_cast<size_t>(chunk * hd));
+  float* const inv_sum = carve<float>(attention_workspace_, offset, static_cast<size_t>(chunk));
   const float* src = qkv.data<float>();
 
   // Queries (heads, nq, hd): 2x2 max-pooled over the grid when q_pool, scaled, rounded.
@@ -97,17 +100,21 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
 #pragma omp simd reduction(max : mx)
         for (int64_t j = 0; j < nk; ++j) mx = std::max(mx, s[j]);
         float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t j = 0; j < nk; ++j) sum += (s[j] = fast_exp(s[j] - mx));
-        const float inv = 1.0f / sum;
         uint16_t* w = weights + i * nk;
-#pragma omp simd
-        for (int64_t j = 0; j < nk; ++j) w[j] = round_to_bf16(s[j] * inv);
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < nk; ++j) {
+          const float e = fast_exp(s[j] - mx);
+          sum += e;
+          w[j] = round_to_bf16(e);
+        }
+        inv_sum[i] = 1.0f / sum;
       }
-      // context (m, hd) = weights (m, nk) @ V_h (nk, hd), into the output's columns of head h.
+      // context (m, hd) = weights (m, nk) @ V_h (nk, hd); normalised into head h's columns.
       CK_TRY(gemm_bf16(weights, m, nk, nk, values, hd, hd, 1, context, hd));
       for (int64_t i = 0; i < m; ++i) {
-        std::copy_n(context + i * hd, hd, out.data<float>() + (q0 + i) * dim + static_cast<int64_t>(h) * hd);
+        float* dst = out.data<float>() + (q0 + i) * dim + static_cast<int64_t>(h) * hd;
+        const float* src_row = context + i * hd;
+        for (int64_t d = 0; d < hd; ++d) dst[d] = src_row[d] * inv_sum[i];
       }
     }
   }

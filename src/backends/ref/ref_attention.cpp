@@ -68,9 +68,8 @@ Status ReferenceBackend::do_attention(const Tensor& qkv, const AttentionParams& 
           }
           double sum = 0.0;
           for (double& s : scores) sum += (s = std::exp(s - mx));
-          if (p.bf16) {  // normalised weights, rounded; the division below is then by 1
-            for (double& s : scores) s = bf16_to_f32(f32_to_bf16(static_cast<float>(s / sum)));
-            sum = 1.0;
+          if (p.bf16) {  // the weights multiplying the values are rounded, not their sum
+            for (double& s : scores) s = bf16_to_f32(f32_to_bf16(static_cast<float>(s)));
           }
           const int64_t otok = static_cast<int64_t>(qy) * out_w + qx;
           for (int d = 0; d < p.head_dim; ++d) {
