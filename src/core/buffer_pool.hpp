@@ -7,6 +7,8 @@
 //
 // Released buffers wait, up to an idle budget, for a request of exactly their size (the
 // network's shapes repeat exactly); past the budget the least recently released are unmapped.
+// The idle buffers count towards the process's resident memory: callers that care more
+// about peak memory than speed (large frames) lower the budget.
 #pragma once
 
 #include <cstddef>

@@ -4,6 +4,8 @@
 
 namespace ck {
 
+size_t pool_idle_budget_for(int img_size) { return img_size <= 1024 ? size_t{512} << 20 : size_t{64} << 20; }
+
 Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend,
                                         Precision precision) {
   if (precision == Precision::kBF16 && !backend.bf16_supported()) {

@@ -25,6 +25,12 @@ struct GreenFormerOutput {
   Tensor fg;     // (1, 3, S, S)
 };
 
+// The buffer pool's idle budget (core/buffer_pool.hpp) for frames at S: up to S = 1024 a
+// frame's buffers are kept for the next (faulting them in again costs about 1 ms per MB,
+// a sixth of a frame at 512); above, one refiner map alone is 1 GiB, the pool could not hold
+// the working set anyway, and the memory is worth more than the faults.
+size_t pool_idle_budget_for(int img_size);
+
 class GreenFormer {
  public:
   // Builds the network for input size S (a multiple of 32) from a canonical state dict
