@@ -5,9 +5,11 @@ after warm-up. Writes the table into docs/BENCHMARKS.md (between its peers marke
 
   .venv-ref/bin/python bench/peers/bench_peers.py --img-size 512 --threads 2 --runs 5
 
-fp32 runs everywhere; with --bf16, PyTorch (autocast) and OpenVINO (inference precision
-bf16) are timed in bf16 too. OpenVINO would pick bf16 by itself on a CPU with AVX512-BF16,
-so its precision is always set explicitly.
+fp32 runs everywhere; with --bf16, PyTorch (the model cast to bf16), OpenVINO (inference
+precision bf16) and `corridorkey bench --precision bf16` are timed in bf16 too, and each
+bf16 runtime's error against PyTorch fp32 is measured on the bundled sample's network input.
+OpenVINO would pick bf16 by itself on a CPU with AVX512-BF16, so its precision is always set
+explicitly.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "reference"))
 from dump_reference import build  # noqa: E402
+from sample_inputs import network_input, sample_plate_and_hint  # noqa: E402
 
 
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
@@ -61,6 +64,17 @@ def cpu_name() -> str:
     return platform.processor()
 
 
+def run_ours(a, precision: str) -> dict:
+    cli = ROOT / "build" / "tools" / "corridorkey"
+    return json.loads(subprocess.run([str(cli), "bench", "--img-size", str(a.img_size), "--runs", str(a.runs),
+                                      "--warmup", str(a.warmup), "--threads", str(a.threads), "--precision", precision,
+                                      "--json"], check=True, capture_output=True, text=True).stdout)
+
+
+def max_error(outputs, reference) -> float:
+    return max(float(np.abs(np.asarray(o, dtype=np.float32) - r).max()) for o, r in zip(outputs, reference))
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--img-size", type=int, default=512)
@@ -80,11 +94,16 @@ def main(argv: list[str]) -> int:
     x = torch.rand(1, 4, s, s, generator=g)
     x[:, :3] = x[:, :3] * 4 - 2
     xn = x.numpy()
+    # bf16 error is measured on a realistic input: the bundled sample plate and hint.
+    sample_n = network_input(*sample_plate_and_hint(s))
+    sample = torch.from_numpy(sample_n)
     rows: list[tuple[str, str, list[float], str]] = []
+    errors: dict[str, float] = {}
+    notes = []
 
     with torch.inference_mode():
+        reference = [t.numpy() for t in model(sample)]
         rows.append(("PyTorch eager", "fp32", timed(lambda: model(x), a.runs, a.warmup), torch.__version__))
-        notes = []
         if a.bf16:
             # autocast trips over timm's LayerNorm in this PyTorch; the whole model in bf16 runs.
             try:
@@ -92,18 +111,20 @@ def main(argv: list[str]) -> int:
                 xb = x.to(torch.bfloat16)
                 rows.append(("PyTorch eager (model in bf16)", "bf16", timed(lambda: model_bf16(xb), a.runs, a.warmup),
                              torch.__version__))
+                errors["PyTorch eager (model in bf16)"] = max_error(
+                    [t.float().numpy() for t in model_bf16(sample.to(torch.bfloat16))], reference)
+                del model_bf16
             except RuntimeError as e:
                 notes.append(f"PyTorch bf16 failed: {str(e).splitlines()[0]}")
-    compile_note = "torch.compile: not available in this PyTorch" if not hasattr(torch, "compile") else ""
+    compile_note = "torch.compile: not available in this PyTorch." if not hasattr(torch, "compile") else ""
 
     # The engine runs before ONNX Runtime and OpenVINO exist in this process: their idle
     # worker threads spin and would take cores from it.
-    cli = ROOT / "build" / "tools" / "corridorkey"
-    ours = json.loads(subprocess.run([str(cli), "bench", "--img-size", str(s), "--runs", str(a.runs), "--warmup",
-                                      str(a.warmup), "--threads", str(a.threads), "--json"], check=True,
-                                     capture_output=True, text=True).stdout)
-    ours_median = ours["total"]["median_s"]
-    ours_row = ("corridorkey-cpp", "fp32", [ours["total"]["min_s"], ours_median, ours["total"]["max_s"]], "this tree")
+    ours = {"fp32": run_ours(a, "fp32")}
+    if a.bf16:
+        ours["bf16"] = run_ours(a, "bf16")
+    ours_rows = [("corridorkey-cpp", p, [o["total"]["min_s"], o["total"]["median_s"], o["total"]["max_s"]],
+                  "this tree") for p, o in ours.items()]
 
     onnx_path = work / f"greenformer_s{s}.onnx"
     if not onnx_path.exists():
@@ -117,43 +138,58 @@ def main(argv: list[str]) -> int:
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
     rows.append(("ONNX Runtime", "fp32", timed(lambda: sess.run(None, {"x": xn}), a.runs, a.warmup), ort.__version__))
-    ort_out = sess.run(None, {"x": xn})
+    agree = {"ONNX Runtime": max_error(sess.run(None, {"x": sample_n}), reference)}
+    del sess  # stop its thread pool
 
     import openvino as ov
     core = ov.Core()
     ov_model = core.read_model(str(onnx_path))
-    precisions = ["f32"] + (["bf16"] if a.bf16 else [])
-    ov_out = None
-    for prec in precisions:
+    for prec in ["f32"] + (["bf16"] if a.bf16 else []):
         compiled = core.compile_model(ov_model, "CPU", {"INFERENCE_PRECISION_HINT": prec, "INFERENCE_NUM_THREADS": a.threads,
                                                          "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"})
         req = compiled.create_infer_request()
-        rows.append(("OpenVINO", "fp32" if prec == "f32" else "bf16",
-                     timed(lambda: req.infer({0: xn}), a.runs, a.warmup), ov.__version__))
+        name = "fp32" if prec == "f32" else "bf16"
+        rows.append(("OpenVINO", name, timed(lambda: req.infer({0: xn}), a.runs, a.warmup), ov.__version__))
+        req.infer({0: sample_n})
+        err = max_error([req.get_output_tensor(i).data.copy() for i in range(2)], reference)
         if prec == "f32":
-            ov_out = [req.get_output_tensor(i).data.copy() for i in range(2)]
-
-
-    rows.append(ours_row)
-    del sess, compiled, req  # stop their thread pools
-
-    # The peers compute the same function: check it before comparing their speed.
-    with torch.inference_mode():
-        ref = [t.numpy() for t in model(x)]
-    agree = {"ONNX Runtime": max(float(np.abs(o - r).max()) for o, r in zip(ort_out, ref)),
-             "OpenVINO": max(float(np.abs(o - r).max()) for o, r in zip(ov_out, ref))}
+            agree["OpenVINO"] = err
+        else:
+            errors["OpenVINO"] = err
+        del req, compiled
+    rows += ours_rows
 
     med = lambda t: t[len(t) // 2]  # noqa: E731  (ours comes as [min, median, max])
-    fp32_peers = [med(r[2]) for r in rows if r[1] == "fp32" and r[0] != "corridorkey-cpp"]
+    ours_median = {p: o["total"]["median_s"] for p, o in ours.items()}
     lines = [
-        "| runtime | precision | version | min (s) | median (s) | max (s) | corridorkey-cpp fp32 speed-up |",
+        "| runtime | precision | version | min (s) | median (s) | max (s) | corridorkey-cpp speed-up, same precision |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, prec, t, ver in rows:
-        lines.append(f"| {name} | {prec} | {ver} | {t[0]:.3f} | {med(t):.3f} | {t[-1]:.3f} | "
-                     f"{med(t) / ours_median:.2f}x |")
-    stage_lines = ["| stage | median (s) |", "|---|---|"]
-    stage_lines += [f"| {k} | {v['median_s']:.4f} |" for k, v in ours["stages"].items()]
+        ratio = f"{med(t) / ours_median[prec]:.2f}x" if prec in ours_median else "-"
+        lines.append(f"| {name} | {prec} | {ver} | {t[0]:.3f} | {med(t):.3f} | {t[-1]:.3f} | {ratio} |")
+    summary = []
+    for prec in ours_median:
+        peers = {r[0]: med(r[2]) for r in rows if r[1] == prec and r[0] != "corridorkey-cpp"}
+        fastest = min(peers, key=peers.get)
+        summary.append(f"- {prec}: corridorkey-cpp {ours_median[prec]:.3f} s; fastest {prec} peer {fastest} "
+                       f"{peers[fastest]:.3f} s ({peers[fastest] / ours_median[prec]:.2f}x).")
+    summary.append(f"- PyTorch eager fp32 against corridorkey-cpp fp32: "
+                   f"{med(rows[0][2]) / ours_median['fp32']:.2f}x.")
+    if "bf16" in ours_median:
+        summary.append(f"- corridorkey-cpp bf16 against its fp32: {ours_median['fp32'] / ours_median['bf16']:.2f}x.")
+    summary.append(f"- Peak resident memory of `corridorkey bench`: fp32 {ours['fp32']['peak_rss_mb']:.0f} MB" +
+                   (f", bf16 {ours['bf16']['peak_rss_mb']:.0f} MB." if "bf16" in ours else "."))
+    summary.append(f"- fp32 peers against PyTorch on the sample's input (max abs over alpha and fg): ONNX Runtime "
+                   f"{agree['ONNX Runtime']:.1e}, OpenVINO {agree['OpenVINO']:.1e}. {compile_note} {' '.join(notes)}")
+    if errors:
+        summary.append("- bf16 against PyTorch fp32 on the sample's input (max abs over alpha and fg): " +
+                       ", ".join(f"{k} {v:.1e}" for k, v in errors.items()) +
+                       "; corridorkey-cpp bf16: see docs/PARITY.md (`scripts/parity.sh 512 --precision bf16`).")
+    stage_lines = ["| stage | " + " | ".join(f"{p} median (s)" for p in ours) + " |",
+                   "|---|" + "---|" * len(ours)]
+    for k in ours["fp32"]["stages"]:
+        stage_lines.append(f"| {k} | " + " | ".join(f"{o['stages'][k]['median_s']:.4f}" for o in ours.values()) + " |")
     cmd = f".venv-ref/bin/python bench/peers/bench_peers.py --img-size {s} --threads {a.threads} --runs {a.runs}" + \
           (" --bf16" if a.bf16 else "")
     text = "\n".join([
@@ -161,11 +197,7 @@ def main(argv: list[str]) -> int:
         f"Machine: {cpu_name()}, {os.cpu_count()} cores, {a.threads} threads; Debian {platform.freedesktop_os_release().get('VERSION_ID', '?')}.",
         f"Network only (no image files), S = {s}, the full-size network with the project's generated weights,",
         f"median of {a.runs} runs after {a.warmup} warm-up, all runtimes in one run of:", "", "```sh", cmd, "```", "",
-        *lines, "",
-        f"fastest fp32 peer: {min(fp32_peers):.3f} s; corridorkey-cpp: {ours_median:.3f} s "
-        f"({min(fp32_peers) / ours_median:.2f}x). Peak resident memory of `corridorkey bench`: {ours['peak_rss_mb']:.0f} MB.",
-        f"Peers against PyTorch on the same input (max abs over alpha and fg): ONNX Runtime {agree['ONNX Runtime']:.1e}, "
-        f"OpenVINO {agree['OpenVINO']:.1e}. {compile_note} {' '.join(notes)}", "",
+        *lines, "", *summary, "",
         "corridorkey-cpp per stage:", "", *stage_lines, "", END])
     out = Path(a.out)
     doc = out.read_text() if out.exists() else "# Benchmarks\n\n"

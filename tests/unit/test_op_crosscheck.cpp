@@ -261,6 +261,30 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
       EXPECT_TRUE(inout.guards_intact());
     }
   }
+  // fp32 3x3 convolutions go through Winograd tiles (phases of the dilation, bands of rows,
+  // batches of tiles); small batch budgets force one tile per batch, so in place every band
+  // boundary reads its border row from the copy kept aside.
+  for (int d : {1, 2, 4, 8}) {
+    for (size_t band_bytes : {size_t{1}, size_t{300000}, size_t{1} << 30}) {
+      for (bool in_place : {false, true}) {
+        SCOPED_TRACE(testing::Message() << "Winograd, dilation " << d << ", batch bytes " << band_bytes
+                                        << (in_place ? ", in place" : ""));
+        const Conv2dParams p{1, d, d, Layout::kNHWC};
+        Tensor x = random_tensor({1, 48, 40, 64}, seed++), w = random_tensor({64, 64, 3, 3}, seed++, -0.2f, 0.2f),
+               b = random_tensor({64}, seed++);
+        Tensor expected = unwrap(Tensor::empty(x.shape()));
+        ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected).ok());
+        GuardedTensor out(x.shape());
+        if (in_place) std::memcpy(out.tensor().raw(), x.raw(), x.nbytes());
+        cpu.set_conv_band_bytes(band_bytes);
+        const Status st = cpu.conv2d(in_place ? out.tensor() : x, w, &b, p, out.tensor());
+        ASSERT_TRUE(st.ok()) << st.error().message;
+        EXPECT_LE(nmse(out.tensor(), expected), kMaxNmse);
+        EXPECT_TRUE(out.guards_intact());
+      }
+    }
+  }
+  cpu.set_conv_band_bytes(size_t{64} << 20);
   // Partly overlapping input and output is refused.
   Tensor big = random_tensor({1, 64, 20, 20}, 7);
   Tensor shifted = Tensor::wrap(big.data<float>() + 400, {1, 63, 20, 20}, DType::F32, big.owner());

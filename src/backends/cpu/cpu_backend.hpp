@@ -22,6 +22,9 @@ class CpuBackend final : public Backend {
   // Largest share of a convolution's input and output (bytes) converted to oneDNN's layout at
   // once; bigger maps run in bands of rows. Exposed so tests can force banding on small maps.
   void set_conv_band_bytes(size_t bytes) { conv_band_bytes_ = bytes; }
+  // fp32 3x3 NHWC convolutions (any dilation) through Winograd kernels; on by default. Off,
+  // they take the direct kernels (tests compare the two).
+  void set_winograd(bool enabled) { winograd_enabled_ = enabled; }
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
@@ -53,9 +56,16 @@ class CpuBackend final : public Backend {
   Status gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n, int64_t b_row,
                    int64_t b_col, float* c, int64_t ldc);
   Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
+  bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
+  Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  // One batch of valid 3x3 convolutions: src (n, c, h, w_in) and dst (n, O, h - 2, w_in - 2),
+  // both nChw16c.
+  Status winograd_conv3x3(int64_t n, int64_t c, int64_t h, int64_t w_in, const float* src, const Tensor& w,
+                          const Tensor* bias, float* dst);
 
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
+  bool winograd_enabled_ = true;
   std::unique_ptr<float[]> scratch_;
   size_t scratch_size_ = 0;
   std::vector<char> attention_workspace_;  // bf16 attention's operands, kept across calls

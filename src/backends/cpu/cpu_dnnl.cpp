@@ -97,27 +97,29 @@ dt dnnl_type(DType t) { return t == DType::BF16 ? dt::bf16 : dt::f32; }
 // The source's data type is the weight's (bf16 or f32); the destination is always f32.
 Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_data, const Tensor& w,
                 const Tensor* bias, const Conv2dParams& p, const memory::dims& pad_l, const memory::dims& pad_r,
-                const memory::desc& user_dst_md, float* dst_data) {
+                const memory::desc& user_dst_md, float* dst_data,
+                dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
   return guarded("conv2d", [&] {
     std::ostringstream key;
     for (auto d : user_src_md.dims()) key << d << ',';
     for (auto d : w.shape()) key << d << ',';
     key << p.stride << ',' << pad_l[0] << ',' << pad_r[0] << ',' << pad_l[1] << ',' << p.dilation << ','
-        << (bias != nullptr) << ',' << static_cast<int>(p.layout) << ',' << static_cast<int>(w.dtype());
+        << (bias != nullptr) << ',' << static_cast<int>(p.layout) << ',' << static_cast<int>(w.dtype()) << ','
+        << static_cast<int>(algorithm);
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.convs.find(key.str());
     if (it == ctx.convs.end()) {
       // NHWC activations are used as they are (oneDNN's fastest kernels read them directly);
       // for NCHW, let oneDNN pick its blocked layout: plain NCHW would push it onto im2col.
-      const tag act = p.layout == Layout::kNHWC ? tag::nhwc : tag::any;
+      const bool winograd = algorithm == dnnl::algorithm::convolution_winograd;
+      const tag act = p.layout == Layout::kNHWC && !winograd ? tag::nhwc : tag::any;
       memory::desc src_md(user_src_md.dims(), dnnl_type(w.dtype()), act);
       memory::desc wei_md(dims_of(w), dnnl_type(w.dtype()), tag::any);
       memory::desc dst_md(user_dst_md.dims(), dt::f32, act);
       memory::desc bias_md = bias ? memory::desc({w.size(0)}, dt::f32, tag::a) : memory::desc();
       const memory::dims strides{p.stride, p.stride}, dil{p.dilation - 1, p.dilation - 1};
-      auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                  dnnl::algorithm::convolution_direct, src_md, wei_md, bias_md,
-                                                  dst_md, strides, dil, pad_l, pad_r);
+      auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm, src_md, wei_md,
+                                                  bias_md, dst_md, strides, dil, pad_l, pad_r);
       auto pd = dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
       it = ctx.convs.emplace(key.str(), std::make_pair(pd, dnnl::convolution_forward(pd))).first;
     }
@@ -174,6 +176,14 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
 Status CpuBackend::gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n,
                              int64_t b_row, int64_t b_col, float* c, int64_t ldc) {
   return run_matmul(*dnnl_, {a, m, k, lda, b, n, b_row, b_col, dt::bf16, nullptr, c, ldc});
+}
+
+Status CpuBackend::winograd_conv3x3(int64_t n, int64_t c, int64_t h, int64_t w_in, const float* src, const Tensor& w,
+                                    const Tensor* bias, float* dst) {
+  const memory::desc src_md({n, c, h, w_in}, dt::f32, tag::nChw16c);
+  const memory::desc dst_md({n, w.size(0), h - 2, w_in - 2}, dt::f32, tag::nChw16c);
+  return run_conv(*dnnl_, src_md, const_cast<float*>(src), w, bias, Conv2dParams{1, 0, 1, Layout::kNCHW}, {0, 0},
+                  {0, 0}, dst_md, dst, dnnl::algorithm::convolution_winograd);
 }
 
 bool CpuBackend::bf16_supported() const {
@@ -270,6 +280,7 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
   const auto nhwc_md = [](int64_t n_, int64_t c_, int64_t h_, int64_t w_, dt type) {
     return memory::desc({n_, c_, h_, w_}, type, tag::nhwc);
   };
+  if (winograd_applies(x, w, p)) return conv2d_nhwc_winograd(x, w, bias, p, y);
   const dt src_type = dnnl_type(w.dtype());
   // Copies `count` elements of x starting at `offset` into `to` as the source type.
   const auto load_source = [&](int64_t offset, int64_t count, char* to) {

@@ -1,0 +1,124 @@
+// The refiner's 3x3 convolutions in fp32 through oneDNN's Winograd kernels (F(4x4, 3x3):
+// about 2.2x the direct kernel's speed here, at a few 1e-6 of extra rounding error).
+//
+// Those kernels take no dilation, but a 3x3 convolution with dilation d and padding d is d^2
+// independent undilated convolutions with padding 1: output pixel (y, x) only reads input
+// pixels of its own phase (y mod d, x mod d). Each phase image (H/d x W/d) is cut into bands
+// of rows; a tile is one band of one phase, copied with a one-pixel border (the neighbouring
+// rows, or zeros at the image edge) into oneDNN's nChw16c layout, several tiles to a batch;
+// the valid convolution of a batch comes back in the same layout and is copied to its
+// pixels. Memory stays a few tiles whatever the image size, and in place (y is x) works: a
+// batch is copied in before any of it is written, and the one row of input the next batch
+// needs from a band already written is kept aside.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "backends/cpu/cpu_backend.hpp"
+
+namespace ck::cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 16;                        // channels per nChw16c block
+constexpr int64_t kBatchBytes = int64_t{16} << 20;    // tiles per oneDNN call, in and out, in bytes
+constexpr int64_t kTargetBandRows = 32;
+
+// The largest multiple of 4 (Winograd's output tile) dividing `rows` that is at most
+// `target`, so that every band of a phase has the same height; `rows` itself if none.
+int64_t band_rows_for(int64_t rows, int64_t target) {
+  for (int64_t b = std::min(rows, target) / 4 * 4; b >= 4; b -= 4) {
+    if (rows % b == 0) return b;
+  }
+  return rows;
+}
+
+}  // namespace
+
+bool CpuBackend::winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const {
+  const int64_t h = x.size(1), wd = x.size(2), c = x.size(3), o = w.size(0);
+  return winograd_enabled_ && p.layout == Layout::kNHWC && w.dtype() == DType::F32 && w.size(2) == 3 &&
+         w.size(3) == 3 && p.stride == 1 && p.padding == p.dilation && c % kBlock == 0 && o % kBlock == 0 &&
+         h % p.dilation == 0 && wd % p.dilation == 0 && x.size(0) == 1;
+}
+
+Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                                        Tensor& y) {
+  const int64_t d = p.dilation, h = x.size(1), wd = x.size(2), c = x.size(3), o = w.size(0);
+  const int64_t ph = h / d, pw = wd / d;  // one phase image
+  const int64_t band = band_rows_for(ph, kTargetBandRows), bands = ph / band;
+  const int64_t tiles = d * d * bands;
+  const int64_t in_tile = c * (band + 2) * (pw + 2), out_tile = o * band * pw;  // floats
+  const int64_t batch_bytes = std::min(kBatchBytes, static_cast<int64_t>(conv_band_bytes_));
+  const int64_t per_batch = std::clamp<int64_t>(batch_bytes / ((in_tile + out_tile) * 4), 1, tiles);
+  const int64_t cb = c / kBlock, ob = o / kBlock;
+  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(per_batch * (in_tile + out_tile) * 4)));
+  float* const tile_in = static_cast<float*>(buffer);
+  float* const tile_out = tile_in + per_batch * in_tile;
+  const float* const xs = x.data<float>();
+  float* const ys = y.data<float>();
+  // In place, the input row just above the next batch's first band (already overwritten).
+  std::vector<float> carried(static_cast<size_t>(pw * c));
+  int64_t carried_tile = -1;  // the tile whose top border row `carried` is
+
+  for (int64_t t0 = 0; t0 < tiles; t0 += per_batch) {
+    const int64_t n = std::min(per_batch, tiles - t0);
+    // Copy in: tile t = (phase py * d + px) * bands + b, rows b*band - 1 .. (b+1)*band of
+    // its phase, columns -1 .. pw, in nChw16c (batch n, channel block, row, column, 16).
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t k = 0; k < n; ++k) {
+      for (int64_t i = 0; i < band + 2; ++i) {
+        const int64_t t = t0 + k, phase = t / bands, b = t % bands, py = phase / d, px = phase % d;
+        const int64_t pr = b * band - 1 + i;  // row of the phase image
+        float* const base = tile_in + k * in_tile;
+        const auto at = [&](int64_t blk, int64_t col) { return base + ((blk * (band + 2) + i) * (pw + 2) + col) * kBlock; };
+        for (int64_t blk = 0; blk < cb; ++blk) {
+          std::fill_n(at(blk, 0), kBlock, 0.0f);
+          std::fill_n(at(blk, pw + 1), kBlock, 0.0f);
+        }
+        if (pr < 0 || pr >= ph) {
+          for (int64_t blk = 0; blk < cb; ++blk) std::fill_n(at(blk, 1), pw * kBlock, 0.0f);
+          continue;
+        }
+        const bool from_carried = i == 0 && t == carried_tile;
+        for (int64_t j = 0; j < pw; ++j) {
+          const float* px_in = from_carried ? carried.data() + j * c : xs + ((pr * d + py) * wd + j * d + px) * c;
+          for (int64_t blk = 0; blk < cb; ++blk) std::memcpy(at(blk, j + 1), px_in + blk * kBlock, kBlock * sizeof(float));
+        }
+      }
+    }
+    // The next batch's first tile continues this batch's last phase: keep its border row.
+    const int64_t next = t0 + n;
+    carried_tile = -1;
+    if (x.raw() == y.raw() && next < tiles && next % bands != 0) {
+      const int64_t k = n - 1;  // the last tile here; its row `band` is the next tile's top border
+      for (int64_t j = 0; j < pw; ++j) {
+        for (int64_t blk = 0; blk < cb; ++blk) {
+          std::memcpy(carried.data() + j * c + blk * kBlock,
+                      tile_in + k * in_tile + ((blk * (band + 2) + band) * (pw + 2) + j + 1) * kBlock,
+                      kBlock * sizeof(float));
+        }
+      }
+      carried_tile = next;
+    }
+    CK_TRY(winograd_conv3x3(n, c, band + 2, pw + 2, tile_in, w, bias, tile_out));
+    // Copy out: output row r of tile t is phase row b*band + r.
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t k = 0; k < n; ++k) {
+      for (int64_t r = 0; r < band; ++r) {
+        const int64_t t = t0 + k, phase = t / bands, b = t % bands, py = phase / d, px = phase % d;
+        const int64_t yy = (b * band + r) * d + py;
+        const float* base = tile_out + k * out_tile;
+        for (int64_t j = 0; j < pw; ++j) {
+          float* px_out = ys + (yy * wd + j * d + px) * o;
+          for (int64_t blk = 0; blk < ob; ++blk) {
+            std::memcpy(px_out + blk * kBlock, base + ((blk * band + r) * pw + j) * kBlock, kBlock * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace ck::cpu
