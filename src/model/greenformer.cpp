@@ -81,7 +81,7 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
     return out;
   }
   // (1, 4, S, S), already multiplied by refiner_scale.
-  CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), coarse, refiner_scale));
+  CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), std::move(coarse), refiner_scale));
   keep("delta_logits", delta);
   lap(clock, "refiner");
   CK_ASSIGN(Tensor final_logits, add_tensors(be, logits_up, delta));

@@ -25,8 +25,10 @@ class Refiner {
 
   // rgb (1, 3, S, S) normalised image, coarse (1, 4, S, S) [alpha, fg] probabilities
   // -> delta logits (1, 4, S, S), times `output_scale` (CorridorKey's refiner_scale; the
-  // scale is applied to the final 1x1 convolution's weights, a 64 x 4 copy).
-  Result<Tensor> forward(Backend& be, const Tensor& rgb, const Tensor& coarse, float output_scale = 1.0f) const;
+  // scale is applied to the final 1x1 convolution's weights, a 64 x 4 copy). `coarse` is
+  // let go once copied into the refiner's input: passed by move, its memory is free for the
+  // refiner's own maps (67 MB at S = 2048).
+  Result<Tensor> forward(Backend& be, const Tensor& rgb, Tensor coarse, float output_scale = 1.0f) const;
 
   // The 3x3 convolutions to bf16 precision. The final 1x1 convolution stays fp32: its output
   // is scaled by 10 (and by refiner_scale) straight into the logits.
