@@ -93,14 +93,15 @@ std::vector<Bench> make_benches() {
   conv_nhwc("conv NHWC 3x3 d8 64->64 at 512 in place", 64, 64, 512, 3, {1, 8, 8}, true);
   conv_nhwc("conv NHWC 3x3 d8 64->64 at 512", 64, 64, 512, 3, {1, 8, 8}, false);
   conv_nhwc("conv NHWC 3x3 d1 64->64 at 512 in place", 64, 64, 512, 3, {1, 1, 1}, true);
-  auto attention = [&](const std::string& name, int grid, int heads, int window) {
-    AttentionParams p{heads, 56, grid, grid, window, window, false, 1.0f / std::sqrt(56.0f)};
+  auto attention = [&](const std::string& name, int grid, int heads, int window, bool bf16 = false) {
+    AttentionParams p{heads, 56, grid, grid, window, window, false, 1.0f / std::sqrt(56.0f), bf16};
     const int64_t n = static_cast<int64_t>(grid) * grid, nk = static_cast<int64_t>(window) * window;
     Tensor qkv = filled({n, 3LL * heads * 56}, seed++);
     v.push_back({name, 4.0 * n * nk * heads * 56, "GFLOP/s", {n, heads * 56LL},
                  [=](Backend& be, Tensor& y) { return be.attention(qkv, p, y); }});
   };
   attention("attention global 1024 tok, 8 heads (S=512 stage 2)", 32, 8, 32);
+  attention("attention global bf16 1024 tok, 8 heads (S=512 stage 2)", 32, 8, 32, true);
   attention("attention 8x8 windows, 2 heads (S=512 stage 0)", 128, 2, 8);
   {
     Tensor x = filled({1, 64, 512, 512}, seed++), w = filled({64}, seed++), b = filled({64}, seed++);
