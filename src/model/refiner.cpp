@@ -29,7 +29,6 @@ Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
 }
 
 Status Refiner::use_bf16() {
-  CK_TRY(stem_conv_.to_bf16());
   for (RefinerBlock& b : blocks_) {
     CK_TRY(b.conv1.to_bf16());
     CK_TRY(b.conv2.to_bf16());
