@@ -5,6 +5,7 @@
 
 #include <list>
 #include <mutex>
+#include <new>
 
 namespace ck {
 
@@ -72,12 +73,21 @@ void* BufferPool::acquire(size_t bytes) {
 void BufferPool::release(void* p, size_t bytes) {
   bytes = page_rounded(bytes);
   std::lock_guard<std::mutex> lock(state_->mutex);
-  if (bytes > state_->budget) {
+  // Called from tensors' deleters, so nothing may throw: a buffer the list has no room to
+  // record is unmapped instead.
+  bool kept = bytes <= state_->budget;
+  if (kept) {
+    try {
+      state_->idle.push_back({p, bytes});
+    } catch (const std::bad_alloc&) {
+      kept = false;
+    }
+  }
+  if (!kept) {
     munmap(p, bytes);
     ++state_->stats.unmapped;
     return;
   }
-  state_->idle.push_back({p, bytes});
   state_->idle_bytes += bytes;
   state_->shrink_to(state_->budget);
 }
