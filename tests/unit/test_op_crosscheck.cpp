@@ -263,7 +263,12 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
   }
   // fp32 3x3 convolutions go through Winograd tiles (phases of the dilation, bands of rows,
   // batches of tiles); small batch budgets force one tile per batch, so in place every band
-  // boundary reads its border row from the copy kept aside.
+  // boundary reads its border row from the copy kept aside. Maps this small normally take
+  // the direct kernel: the size floor is lifted, and one thread keeps oneDNN offering its
+  // F(4x4) kernel for such small calls. That the Winograd path ran shows in results that
+  // differ from the direct kernel's.
+  const int threads_before = cpu::cpu_threads();
+  cpu.set_num_threads(1);
   for (int d : {1, 2, 4, 8}) {
     for (size_t band_bytes : {size_t{1}, size_t{300000}, size_t{1} << 30}) {
       for (bool in_place : {false, true}) {
@@ -272,18 +277,24 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
         const Conv2dParams p{1, d, d, Layout::kNHWC};
         Tensor x = random_tensor({1, 48, 40, 64}, seed++), w = random_tensor({64, 64, 3, 3}, seed++, -0.2f, 0.2f),
                b = random_tensor({64}, seed++);
-        Tensor expected = unwrap(Tensor::empty(x.shape()));
+        Tensor expected = unwrap(Tensor::empty(x.shape())), direct = unwrap(Tensor::empty(x.shape()));
         ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected).ok());
+        cpu.set_winograd(false);
+        ASSERT_TRUE(cpu.conv2d(x, w, &b, p, direct).ok());
+        cpu.set_winograd(true, 1);
         GuardedTensor out(x.shape());
         if (in_place) std::memcpy(out.tensor().raw(), x.raw(), x.nbytes());
         cpu.set_conv_band_bytes(band_bytes);
         const Status st = cpu.conv2d(in_place ? out.tensor() : x, w, &b, p, out.tensor());
         ASSERT_TRUE(st.ok()) << st.error().message;
         EXPECT_LE(nmse(out.tensor(), expected), kMaxNmse);
+        EXPECT_GT(max_abs_diff(out.tensor(), direct), 0.0) << "the Winograd path did not run";
         EXPECT_TRUE(out.guards_intact());
       }
     }
   }
+  cpu.set_winograd(true);
+  cpu.set_num_threads(threads_before);
   cpu.set_conv_band_bytes(size_t{64} << 20);
   // Partly overlapping input and output is refused.
   Tensor big = random_tensor({1, 64, 20, 20}, 7);

@@ -23,8 +23,13 @@ class CpuBackend final : public Backend {
   // once; bigger maps run in bands of rows. Exposed so tests can force banding on small maps.
   void set_conv_band_bytes(size_t bytes) { conv_band_bytes_ = bytes; }
   // fp32 3x3 NHWC convolutions (any dilation) through Winograd kernels; on by default. Off,
-  // they take the direct kernels (tests compare the two).
-  void set_winograd(bool enabled) { winograd_enabled_ = enabled; }
+  // they take the direct kernels. Maps too small to fill a oneDNN call of
+  // `min_batch_pixels` outputs take them as well (tests lower it to reach the tiling code on
+  // small maps; results then depend on oneDNN's choice of kernel for the thread count).
+  void set_winograd(bool enabled, int64_t min_batch_pixels = 16384) {
+    winograd_enabled_ = enabled;
+    winograd_min_batch_pixels_ = min_batch_pixels;
+  }
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
@@ -57,6 +62,7 @@ class CpuBackend final : public Backend {
                    int64_t b_col, float* c, int64_t ldc);
   Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
+  int64_t winograd_batch_bytes() const;
   Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   // One batch of valid 3x3 convolutions: src (n, c, h, w_in) and dst (n, O, h - 2, w_in - 2),
   // both nChw16c.
@@ -66,6 +72,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
   bool winograd_enabled_ = true;
+  int64_t winograd_min_batch_pixels_ = 16384;
   std::unique_ptr<float[]> scratch_;
   size_t scratch_size_ = 0;
   std::vector<char> attention_workspace_;  // bf16 attention's operands, kept across calls

@@ -10,6 +10,12 @@
 // pixels. Memory stays a few tiles whatever the image size, and in place (y is x) works: a
 // batch is copied in before any of it is written, and the one row of input the next batch
 // needs from a band already written is kept aside.
+//
+// Results must not depend on the thread count, and oneDNN picks between its F(4x4) and
+// F(2x2) Winograd kernels by the work per thread (a small call gets F(4x4) on one thread and
+// F(2x2) on two). So every batch of a convolution has the same shape, a batch must hold at
+// least set_winograd's min_batch_pixels outputs (small maps take the direct kernel), and only
+// the F(4x4) kernel is used; where oneDNN refuses it, the direct kernel runs instead.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -33,24 +39,49 @@ int64_t band_rows_for(int64_t rows, int64_t target) {
   return rows;
 }
 
+// How a convolution is cut: `tiles` tiles of `band` rows of a (ph x pw) phase image, taken
+// `per_batch` at a time (a divisor of `tiles`, so every oneDNN call has one shape).
+struct WinogradPlan {
+  int64_t ph, pw, band, bands, tiles, per_batch;
+};
+
+WinogradPlan plan_for(const Tensor& x, int64_t o, int64_t dilation, int64_t batch_bytes) {
+  WinogradPlan pl;
+  pl.ph = x.size(1) / dilation;
+  pl.pw = x.size(2) / dilation;
+  pl.band = band_rows_for(pl.ph, kTargetBandRows);
+  pl.bands = pl.ph / pl.band;
+  pl.tiles = dilation * dilation * pl.bands;
+  const int64_t tile_bytes = (x.size(3) * (pl.band + 2) * (pl.pw + 2) + o * pl.band * pl.pw) * 4;
+  pl.per_batch = std::clamp<int64_t>(batch_bytes / tile_bytes, 1, pl.tiles);
+  while (pl.tiles % pl.per_batch != 0) --pl.per_batch;
+  return pl;
+}
+
 }  // namespace
 
 bool CpuBackend::winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const {
   const int64_t h = x.size(1), wd = x.size(2), c = x.size(3), o = w.size(0);
-  return winograd_enabled_ && p.layout == Layout::kNHWC && w.dtype() == DType::F32 && w.size(2) == 3 &&
-         w.size(3) == 3 && p.stride == 1 && p.padding == p.dilation && c % kBlock == 0 && o % kBlock == 0 &&
-         h % p.dilation == 0 && wd % p.dilation == 0 && x.size(0) == 1;
+  const bool shape_fits = winograd_enabled_ && p.layout == Layout::kNHWC && w.dtype() == DType::F32 &&
+                          w.size(2) == 3 && w.size(3) == 3 && p.stride == 1 && p.padding == p.dilation &&
+                          c % kBlock == 0 && o % kBlock == 0 && h % p.dilation == 0 && wd % p.dilation == 0 &&
+                          x.size(0) == 1;
+  if (!shape_fits) return false;
+  const WinogradPlan pl = plan_for(x, o, p.dilation, winograd_batch_bytes());
+  return pl.per_batch * pl.band * pl.pw >= winograd_min_batch_pixels_;
+}
+
+int64_t CpuBackend::winograd_batch_bytes() const {
+  return std::min(kBatchBytes, static_cast<int64_t>(conv_band_bytes_));
 }
 
 Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                         Tensor& y) {
-  const int64_t d = p.dilation, h = x.size(1), wd = x.size(2), c = x.size(3), o = w.size(0);
-  const int64_t ph = h / d, pw = wd / d;  // one phase image
-  const int64_t band = band_rows_for(ph, kTargetBandRows), bands = ph / band;
-  const int64_t tiles = d * d * bands;
+  const int64_t d = p.dilation, wd = x.size(2), c = x.size(3), o = w.size(0);
+  const WinogradPlan pl = plan_for(x, o, d, winograd_batch_bytes());
+  const int64_t ph = pl.ph, pw = pl.pw, band = pl.band, bands = pl.bands, tiles = pl.tiles;
+  const int64_t per_batch = pl.per_batch;
   const int64_t in_tile = c * (band + 2) * (pw + 2), out_tile = o * band * pw;  // floats
-  const int64_t batch_bytes = std::min(kBatchBytes, static_cast<int64_t>(conv_band_bytes_));
-  const int64_t per_batch = std::clamp<int64_t>(batch_bytes / ((in_tile + out_tile) * 4), 1, tiles);
   const int64_t cb = c / kBlock, ob = o / kBlock;
   CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(per_batch * (in_tile + out_tile) * 4)));
   float* const tile_in = static_cast<float*>(buffer);

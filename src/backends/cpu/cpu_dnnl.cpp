@@ -1,5 +1,6 @@
 // Linear, matmul and convolution through oneDNN. Primitives are created once per shape and
-// cached: creating one costs milliseconds, executing a cached one costs nothing extra.
+// thread count (oneDNN sizes its blocking for the threads it will have) and cached: creating
+// one costs milliseconds, executing a cached one costs nothing extra.
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -63,7 +64,7 @@ Status run_matmul(DnnlContext& ctx, const GemmArgs& g) {
     const int64_t m = g.m, k = g.k, n = g.n;
     std::ostringstream key;
     key << m << ',' << k << ',' << n << ',' << g.lda << ',' << g.b_row << ',' << g.b_col << ',' << g.ldc << ','
-        << (g.bias != nullptr) << ',' << static_cast<int>(g.ab_type);
+        << (g.bias != nullptr) << ',' << static_cast<int>(g.ab_type) << ',' << omp_get_max_threads();
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.matmuls.find(key.str());
     if (it == ctx.matmuls.end()) {
@@ -99,13 +100,14 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
                 const Tensor* bias, const Conv2dParams& p, const memory::dims& pad_l, const memory::dims& pad_r,
                 const memory::desc& user_dst_md, float* dst_data,
                 dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
-  return guarded("conv2d", [&] {
+  bool refused = false;  // Winograd only: oneDNN has no F(4x4) kernel for this call
+  const Status st = guarded("conv2d", [&] {
     std::ostringstream key;
     for (auto d : user_src_md.dims()) key << d << ',';
     for (auto d : w.shape()) key << d << ',';
     key << p.stride << ',' << pad_l[0] << ',' << pad_r[0] << ',' << pad_l[1] << ',' << p.dilation << ','
         << (bias != nullptr) << ',' << static_cast<int>(p.layout) << ',' << static_cast<int>(w.dtype()) << ','
-        << static_cast<int>(algorithm);
+        << static_cast<int>(algorithm) << ',' << omp_get_max_threads();
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.convs.find(key.str());
     if (it == ctx.convs.end()) {
@@ -121,6 +123,14 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
       auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm, src_md, wei_md,
                                                   bias_md, dst_md, strides, dil, pad_l, pad_r);
       auto pd = dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
+      // oneDNN's F(2x2) and F(4x4) kernels round differently, and which one it offers
+      // depends on the thread count: take F(4x4) or nothing.
+      while (winograd && std::string(pd.impl_info_str()).find("wino_4x3") == std::string::npos) {
+        if (!pd.next_impl()) {
+          refused = true;
+          return;
+        }
+      }
       it = ctx.convs.emplace(key.str(), std::make_pair(pd, dnnl::convolution_forward(pd))).first;
     }
     const auto& pd = it->second.first;
@@ -142,6 +152,8 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
     if (dst != user_dst) dnnl::reorder(dst, user_dst).execute(ctx.stream, dst, user_dst);
     ctx.stream.wait();
   });
+  if (refused) return err(ErrorCode::kUnsupported, "conv2d: no Winograd F(4x4) kernel for this call");
+  return st;
 }
 
 }  // namespace
@@ -280,7 +292,11 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
   const auto nhwc_md = [](int64_t n_, int64_t c_, int64_t h_, int64_t w_, dt type) {
     return memory::desc({n_, c_, h_, w_}, type, tag::nhwc);
   };
-  if (winograd_applies(x, w, p)) return conv2d_nhwc_winograd(x, w, bias, p, y);
+  if (winograd_applies(x, w, p)) {
+    // Refused only before anything is written (every call of a convolution has one shape).
+    const Status st = conv2d_nhwc_winograd(x, w, bias, p, y);
+    if (st.ok() || st.error().code != ErrorCode::kUnsupported) return st;
+  }
   const dt src_type = dnnl_type(w.dtype());
   // Copies `count` elements of x starting at `offset` into `to` as the source type.
   const auto load_source = [&](int64_t offset, int64_t count, char* to) {
