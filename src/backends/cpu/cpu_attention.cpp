@@ -126,6 +126,7 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
   const int hd = p.head_dim;
   const float* src = qkv.data<float>();
 
+  bool failed = false;
 #pragma omp parallel
   {
     std::vector<float> q(static_cast<size_t>(kQueryBlock * hd)), kt(static_cast<size_t>(hd * kKeyBlock)),
@@ -153,26 +154,24 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
           for (int d = 0; d < hd; ++d) kt[static_cast<size_t>(d * kKeyBlock + j)] = tok[koff + d];
           std::copy(tok + voff, tok + voff + hd, v.data() + j * hd);
         }
+        // s (bq, bk) = q (bq, hd) @ K^T (hd, bk), one single-threaded sgemm (this loop is
+        // the parallel one).
+        if (dnnl_sgemm('N', 'N', bq, bk, hd, 1.0f, q.data(), hd, kt.data(), kKeyBlock, 0.0f, s.data(), kKeyBlock) !=
+            dnnl_success) {
+          failed = true;
+        }
         for (int64_t i = 0; i < bq; ++i) {
-          float* srow = s.data() + i * kKeyBlock;
-          std::fill(srow, srow + bk, 0.0f);
-          for (int d = 0; d < hd; ++d) {
-            const float qd = q[static_cast<size_t>(i * hd + d)];
-            const float* krow = kt.data() + d * kKeyBlock;
-#pragma omp simd
-            for (int64_t j = 0; j < bk; ++j) srow[j] += qd * krow[j];
-          }
           // Online softmax: rescale what was accumulated when the running max grows.
+          float* srow = s.data() + i * kKeyBlock;
           const float corr = online_softmax_step(srow, bk, m[static_cast<size_t>(i)], l[static_cast<size_t>(i)]);
           float* orow = o.data() + i * hd;
 #pragma omp simd
           for (int d = 0; d < hd; ++d) orow[d] *= corr;
-          for (int64_t j = 0; j < bk; ++j) {
-            const float pj = srow[j];
-            const float* vrow = v.data() + j * hd;
-#pragma omp simd
-            for (int d = 0; d < hd; ++d) orow[d] += pj * vrow[d];
-          }
+        }
+        // o (bq, hd) += p (bq, bk) @ V (bk, hd).
+        if (dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s.data(), kKeyBlock, v.data(), hd, 1.0f, o.data(), hd) !=
+            dnnl_success) {
+          failed = true;
         }
       }
       for (int64_t i = 0; i < bq; ++i) {
@@ -185,6 +184,7 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
       }
     }
   }
+  if (failed) return err(ErrorCode::kInternal, "attention: oneDNN sgemm failed");
   return ok_status();
 }
 
