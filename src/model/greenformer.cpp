@@ -25,7 +25,6 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   net.precision_ = precision;
   if (precision == Precision::kBF16) {
     CK_TRY(net.encoder_.use_bf16_after_stage0());
-    CK_TRY(net.refiner_.use_bf16());
   }
   return net;
 }

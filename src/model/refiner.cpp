@@ -28,14 +28,6 @@ Result<Tensor> RefinerBlock::forward(Backend& be, const Tensor& x) const {
   return out;
 }
 
-Status Refiner::use_bf16() {
-  for (RefinerBlock& b : blocks_) {
-    CK_TRY(b.conv1.to_bf16());
-    CK_TRY(b.conv2.to_bf16());
-  }
-  return ok_status();
-}
-
 Result<Refiner> Refiner::load(const WeightReader& w, const GreenFormerConfig& cfg) {
   const int64_t c = cfg.refiner_channels;
   Refiner r;

@@ -30,12 +30,6 @@ class Refiner {
   // refiner's own maps (67 MB at S = 2048).
   Result<Tensor> forward(Backend& be, const Tensor& rgb, Tensor coarse, float output_scale = 1.0f) const;
 
-  // The residual blocks' 3x3 convolutions to bf16 precision. The stem stays fp32 (7 input
-  // channels: a twentieth of the work, and its rounding would reach every later layer), and
-  // so does the final 1x1 convolution: its output is scaled by 10 (and by refiner_scale)
-  // straight into the logits.
-  Status use_bf16();
-
  private:
   Conv2d stem_conv_;  // refiner.stem.0
   GroupNorm stem_gn_;  // refiner.stem.1

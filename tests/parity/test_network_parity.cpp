@@ -54,12 +54,12 @@ TEST(FullSizeNetworkParity, MatchesPyTorchAt256WithGeneratedWeights) {
 // a 4e-3 step that the untrained networks amplify.) Generated weights are the hard case for
 // bf16: the alpha is nowhere near 0 or 1 (a trained keyer's mostly is), where the sigmoid
 // passes errors on at full slope, and the untrained refiner amplifies any rounding of its
-// input (its stem convolution alone in bf16 moved the outputs by 4e-3, which is why the
-// stem stays fp32). Measured here: 8.3e-3 / 1.0e-2 on alpha_final / fg_final
-// (docs/PARITY.md), so the bar is 2e-2 and the intermediate stages are reported without
+// input (one of its convolutions alone in bf16 moved the outputs by 4e-3, which is why the
+// refiner stays fp32). Measured here: 5.0e-3 / 7.8e-3 on alpha_final / fg_final
+// (docs/PARITY.md), so the bar is 1e-2 and the intermediate stages are reported without
 // bars of their own, except those that stay fp32.
 double bf16_bar(const std::string& stage) {
-  if (stage == "alpha_final" || stage == "fg_final" || stage == "alpha_coarse" || stage == "fg_coarse") return 2e-2;
+  if (stage == "alpha_final" || stage == "fg_final" || stage == "alpha_coarse" || stage == "fg_coarse") return 1e-2;
   if (stage == "input" || stage == "encoder_feature_0") return 2e-4;  // the patch embed and stage 0 stay fp32
   return 1.0;
 }
