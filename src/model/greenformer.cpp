@@ -2,9 +2,15 @@
 
 #include "model/weight_spec.hpp"
 
+#include "core/buffer_pool.hpp"
+
 namespace ck {
 
-size_t pool_idle_budget_for(int img_size) { return img_size <= 1024 ? size_t{512} << 20 : size_t{64} << 20; }
+void prepare_buffer_pool(int img_size) {
+  BufferPool& pool = BufferPool::instance();
+  pool.trim();
+  pool.set_idle_budget(img_size <= 1024 ? size_t{512} << 20 : size_t{64} << 20);
+}
 
 Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend,
                                         Precision precision) {

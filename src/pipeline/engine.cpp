@@ -6,7 +6,6 @@
 #include <new>
 
 #include "backends/backend.hpp"
-#include "core/buffer_pool.hpp"
 #include "image/resample.hpp"
 #include "model/greenformer.hpp"
 #include "pipeline/frame_steps.hpp"
@@ -49,7 +48,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
   auto net = GreenFormer::create(impl->checkpoint.tensors, options.img_size, *impl->backend, options.precision);
   if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
   impl->net = std::move(net).value();
-  BufferPool::instance().set_idle_budget(pool_idle_budget_for(options.img_size));
+  prepare_buffer_pool(options.img_size);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

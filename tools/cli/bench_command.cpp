@@ -15,7 +15,6 @@
 
 #include "backends/backend.hpp"
 #include "commands.hpp"
-#include "core/buffer_pool.hpp"
 #include "core/stage_clock.hpp"
 #include "model/greenformer.hpp"
 #include "model/synthetic_weights.hpp"
@@ -61,7 +60,7 @@ Status run(const BenchOptions& o) {
     weights = std::move(ck.tensors);
   }
   CK_ASSIGN(const GreenFormer net, GreenFormer::create(weights, o.img_size, *backend, o.precision));
-  BufferPool::instance().set_idle_budget(pool_idle_budget_for(o.img_size));
+  prepare_buffer_pool(o.img_size);
   // A realistic input range: normalised colour around 0, hint in [0, 1].
   CK_ASSIGN(Tensor x, Tensor::empty({1, 4, o.img_size, o.img_size}));
   std::mt19937 rng(1);

@@ -9,7 +9,6 @@
 
 #include "backends/backend.hpp"
 #include "commands.hpp"
-#include "core/buffer_pool.hpp"
 #include "image/resample.hpp"
 #include "pipeline/frame_steps.hpp"
 #include "io/image_file.hpp"
@@ -54,7 +53,7 @@ Status run(const InferOptions& o) {
   auto net = GreenFormer::create(ck.tensors, o.img_size, *backend, o.precision);
   if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
   const double load_s = seconds_since(t_load);
-  BufferPool::instance().set_idle_budget(pool_idle_budget_for(o.img_size));
+  prepare_buffer_pool(o.img_size);
 
   // The frame pipeline's resizes (antialiased bilinear to S, Lanczos-4 back), without its
   // despeckle, despill and composite: the network's raw alpha and foreground.
