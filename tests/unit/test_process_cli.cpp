@@ -2,6 +2,7 @@
 // option reaching the pipeline, and bad input refused with nothing left behind.
 #include <filesystem>
 
+#include "backends/backend.hpp"
 #include "cli_runner.hpp"
 #include "image/colour.hpp"
 #include "io/image_file.hpp"
@@ -66,6 +67,18 @@ TEST_F(ProcessCli, OptionsReachTheOutputs) {
                 .exit_code,
             0);
   EXPECT_NE(unwrap(read_image(path("coarse/Matte/plate.exr"))).pixels, matte.pixels);
+
+  // --precision reaches the engine: bf16 keys close to fp32 but not identically.
+  if (make_cpu_backend()->bf16_supported()) {
+    ASSERT_EQ(process("--exr-float --no-despeckle --no-comp --precision bf16", sample_path("plate.png"), path("bf16"))
+                  .exit_code,
+              0);
+    const Image bf16 = unwrap(read_image(path("bf16/Matte/plate.exr")));
+    float worst = 0;
+    for (size_t i = 0; i < matte.pixels.size(); ++i) worst = std::max(worst, std::fabs(bf16.pixels[i] - matte.pixels[i]));
+    EXPECT_GT(worst, 0.0f);
+    EXPECT_LT(worst, 5e-2f);  // an untrained tiny network (see the infer test)
+  }
 }
 
 TEST_F(ProcessCli, BadInputIsRefusedAndNothingIsWritten) {
