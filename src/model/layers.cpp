@@ -38,14 +38,10 @@ Result<Tensor> Linear::operator()(Backend& be, const Tensor& x) const {
   return y;
 }
 
-namespace {
-Status weight_to_bf16(Tensor& weight) {
+Status Linear::to_bf16() {
   CK_ASSIGN(weight, weight.to(DType::BF16));
   return ok_status();
 }
-}  // namespace
-
-Status Linear::to_bf16() { return weight_to_bf16(weight); }
 
 Result<LayerNorm> LayerNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, float eps) {
   LayerNorm n;
@@ -88,8 +84,6 @@ Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x) const {
 Status Conv2d::in_place(Backend& be, Tensor& x) const {
   return be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, x);
 }
-
-Status Conv2d::to_bf16() { return weight_to_bf16(weight); }
 
 Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, int groups,
                                   float eps, Layout layout) {

@@ -53,7 +53,6 @@ struct Conv2d {
   Result<Tensor> operator()(Backend& be, const Tensor& x) const;
   // Overwrites x with the result (shape-preserving convolutions only).
   Status in_place(Backend& be, Tensor& x) const;
-  Status to_bf16();  // as Linear::to_bf16
 
 };
 
