@@ -17,8 +17,7 @@ struct Engine::Impl {
   std::mutex mutex;  // one frame at a time: the backend's buffers are shared by all calls
   EngineOptions options;
   std::unique_ptr<Backend> backend;
-  Checkpoint checkpoint;  // the network's weights view into it
-  GreenFormer net;
+  GreenFormer net;  // holds the checkpoint tensors it uses; the others go once it is built
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -44,8 +43,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
   impl->options = options;
   impl->backend = make_cpu_backend();
   if (options.threads > 0) impl->backend->set_num_threads(options.threads);
-  CK_ASSIGN(impl->checkpoint, load_checkpoint(checkpoint_path));
-  auto net = GreenFormer::create(impl->checkpoint.tensors, options.img_size, *impl->backend, options.precision);
+  // The checkpoint lives only while the network is built: what the network does not keep
+  // (the 512-grid pos_embed once resized, 117 MB; the folded decoder weights) is let go.
+  auto net = [&]() -> Result<GreenFormer> {
+    CK_ASSIGN(const Checkpoint checkpoint, load_checkpoint(checkpoint_path));
+    return GreenFormer::create(checkpoint.tensors, options.img_size, *impl->backend, options.precision);
+  }();
   if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
   impl->net = std::move(net).value();
   prepare_buffer_pool(options.img_size);

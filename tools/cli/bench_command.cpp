@@ -52,14 +52,18 @@ Status run(const BenchOptions& o) {
   if (o.runs < 1 || o.warmup < 0) return err(ErrorCode::kInvalidArgument, "--runs must be >= 1, --warmup >= 0");
   auto backend = make_cpu_backend();
   if (o.threads > 0) backend->set_num_threads(o.threads);
-  StateDict weights;
-  if (o.checkpoint.empty()) {
-    CK_ASSIGN(weights, make_synthetic_weights(GreenFormerConfig::base_plus(), 512, 0));
-  } else {
-    CK_ASSIGN(Checkpoint ck, load_checkpoint(o.checkpoint));
-    weights = std::move(ck.tensors);
-  }
-  CK_ASSIGN(const GreenFormer net, GreenFormer::create(weights, o.img_size, *backend, o.precision));
+  // The weights the network does not keep go once it is built.
+  auto built = [&]() -> Result<GreenFormer> {
+    StateDict weights;
+    if (o.checkpoint.empty()) {
+      CK_ASSIGN(weights, make_synthetic_weights(GreenFormerConfig::base_plus(), 512, 0));
+    } else {
+      CK_ASSIGN(Checkpoint ck, load_checkpoint(o.checkpoint));
+      weights = std::move(ck.tensors);
+    }
+    return GreenFormer::create(weights, o.img_size, *backend, o.precision);
+  }();
+  CK_ASSIGN(const GreenFormer net, std::move(built));
   prepare_buffer_pool(o.img_size);
   // A realistic input range: normalised colour around 0, hint in [0, 1].
   CK_ASSIGN(Tensor x, Tensor::empty({1, 4, o.img_size, o.img_size}));

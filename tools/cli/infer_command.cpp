@@ -49,8 +49,12 @@ Status run(const InferOptions& o) {
   auto backend = make_cpu_backend();
   if (o.threads > 0) backend->set_num_threads(o.threads);
   const auto t_load = std::chrono::steady_clock::now();
-  CK_ASSIGN(const Checkpoint ck, load_checkpoint(checkpoint));
-  auto net = GreenFormer::create(ck.tensors, o.img_size, *backend, o.precision);
+  // The checkpoint's tensors the network does not keep (the resized pos_embed's source) go
+  // with it once the network is built.
+  auto net = [&]() -> Result<GreenFormer> {
+    CK_ASSIGN(const Checkpoint ck, load_checkpoint(checkpoint));
+    return GreenFormer::create(ck.tensors, o.img_size, *backend, o.precision);
+  }();
   if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
   const double load_s = seconds_since(t_load);
   prepare_buffer_pool(o.img_size);
