@@ -1,83 +1,80 @@
+// read_image / write_image through the image I/O module, loaded the first time an image file
+// is read or written (see image_io_module.hpp for why it is a separate module).
 #include "io/image_file.hpp"
 
-#include <OpenImageIO/imageio.h>
+#include <dlfcn.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <cmath>
-#include <cstdint>
+#include <climits>
+#include <filesystem>
 
-#include "core/atomic_file.hpp"
+#include "io/image_io_module.hpp"
 
 namespace ck {
 
+namespace {
+
+// Where the module is: the path the build gave it, else next to the running program (an
+// installed or relocated binary).
+std::vector<std::string> module_candidates() {
+  std::vector<std::string> paths{CK_IMAGE_IO_MODULE};
+  char exe[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    const std::filesystem::path dir = std::filesystem::path(std::string(exe, static_cast<size_t>(n))).parent_path();
+    const std::string name = std::filesystem::path(CK_IMAGE_IO_MODULE).filename().string();
+    paths.push_back((dir / name).string());
+    paths.push_back((dir.parent_path() / "lib" / name).string());
+  }
+  return paths;
+}
+
+struct LoadedModule {
+  const ImageIoModule* module = nullptr;
+  std::string error;  // why it could not be loaded
+};
+
+LoadedModule load_module() {
+  LoadedModule loaded;
+  std::string tried;
+  for (const std::string& path : module_candidates()) {
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = dlerror();
+      tried += "\n  " + path + ": " + (why ? why : "not loadable");
+      continue;
+    }
+    using Entry = const ImageIoModule* (*)();
+    auto entry = reinterpret_cast<Entry>(dlsym(handle, "ck_image_io_module"));
+    const ImageIoModule* module = entry ? entry() : nullptr;
+    if (module == nullptr || module->version != kImageIoModuleVersion) {
+      tried += "\n  " + path + ": not this build's image I/O module";
+      dlclose(handle);
+      continue;
+    }
+    loaded.module = module;  // kept loaded for the life of the process
+    return loaded;
+  }
+  loaded.error = "image file support (OpenImageIO) could not be loaded; tried:" + tried;
+  return loaded;
+}
+
+Result<const ImageIoModule*> image_io() {
+  static const LoadedModule loaded = load_module();  // once, thread-safe
+  if (loaded.module == nullptr) return err(ErrorCode::kUnsupported, loaded.error);
+  return loaded.module;
+}
+
+}  // namespace
+
 Result<Image> read_image(const std::string& path) {
-  auto in = OIIO::ImageInput::open(path);
-  if (!in) return err(ErrorCode::kIo, "cannot read image '", path, "': ", OIIO::geterror());
-  const OIIO::ImageSpec& spec = in->spec();
-  if (spec.width <= 0 || spec.height <= 0 || spec.nchannels <= 0 || spec.depth > 1) {
-    return err(ErrorCode::kFormat, "'", path, "' is not a 2-D image (", spec.width, "x", spec.height, "x",
-               spec.depth, ", ", spec.nchannels, " channels)");
-  }
-  Image img;
-  img.width = spec.width;
-  img.height = spec.height;
-  img.channels = spec.nchannels;
-  try {
-    img.pixels.resize(static_cast<size_t>(img.width) * img.height * img.channels);
-  } catch (const std::bad_alloc&) {
-    return err(ErrorCode::kOutOfMemory, "'", path, "' (", img.width, "x", img.height, ") does not fit in memory");
-  }
-  if (!in->read_image(0, 0, 0, img.channels, OIIO::TypeDesc::FLOAT, img.pixels.data())) {
-    return err(ErrorCode::kFormat, "cannot decode image '", path, "': ", in->geterror());
-  }
-  in->close();
-  return img;
+  CK_ASSIGN(const ImageIoModule* io, image_io());
+  return io->read(path);
 }
 
 Status write_image(const std::string& path, const Image& image, const WriteOptions& options) {
-  if (image.width <= 0 || image.height <= 0 || image.channels <= 0 ||
-      image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
-    return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': the image is empty or inconsistent");
-  }
-  if (!options.channel_names.empty() && static_cast<int>(options.channel_names.size()) != image.channels) {
-    return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", options.channel_names.size(),
-               " channel names for ", image.channels, " channels");
-  }
-  OIIO::TypeDesc type = OIIO::TypeDesc::FLOAT;
-  std::vector<uint8_t> bytes;
-  std::vector<uint16_t> words;
-  const void* data = image.pixels.data();
-  OIIO::TypeDesc data_type = OIIO::TypeDesc::FLOAT;
-  auto quantise = [&](float x, float max) {
-    return std::lround((std::isnan(x) ? 0.0f : std::clamp(x, 0.0f, 1.0f)) * max);
-  };
-  switch (options.format) {
-    case SampleFormat::kUint8:
-      type = data_type = OIIO::TypeDesc::UINT8;
-      bytes.resize(image.pixels.size());
-      for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(quantise(image.pixels[i], 255.0f));
-      data = bytes.data();
-      break;
-    case SampleFormat::kUint16:
-      type = data_type = OIIO::TypeDesc::UINT16;
-      words.resize(image.pixels.size());
-      for (size_t i = 0; i < words.size(); ++i) words[i] = static_cast<uint16_t>(quantise(image.pixels[i], 65535.0f));
-      data = words.data();
-      break;
-    case SampleFormat::kHalf: type = OIIO::TypeDesc::HALF; break;  // OIIO converts float -> half
-    case SampleFormat::kFloat: type = OIIO::TypeDesc::FLOAT; break;
-  }
-  return write_path_atomically(path, [&](const std::string& tmp) -> Status {
-    auto out = OIIO::ImageOutput::create(path);
-    if (!out) return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", OIIO::geterror());
-    OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
-    if (!options.channel_names.empty()) spec.channelnames = options.channel_names;
-    if (!options.compression.empty()) spec.attribute("compression", options.compression);
-    if (!out->open(tmp, spec) || !out->write_image(data_type, data) || !out->close()) {
-      return err(ErrorCode::kIo, "cannot write '", path, "': ", out->geterror());
-    }
-    return ok_status();
-  });
+  CK_ASSIGN(const ImageIoModule* io, image_io());
+  return io->write(path, image, options);
 }
 
 Status write_image_8bit(const std::string& path, const Image& image) { return write_image(path, image, {}); }

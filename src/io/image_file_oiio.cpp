@@ -1,0 +1,95 @@
+// The image I/O module: image files through OpenImageIO, built as a shared module that the
+// library loads on first use (io/image_file.cpp). OpenImageIO's dependency chain maps about
+// 90 MB into a process; a process that never reads or writes an image file (a host keying
+// pixel buffers through the C API, `corridorkey bench`) does not pay for it.
+#include <OpenImageIO/imageio.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "core/atomic_file.hpp"
+#include "io/image_io_module.hpp"
+
+namespace ck {
+
+namespace {
+
+Result<Image> read_with_oiio(const std::string& path) {
+  auto in = OIIO::ImageInput::open(path);
+  if (!in) return err(ErrorCode::kIo, "cannot read image '", path, "': ", OIIO::geterror());
+  const OIIO::ImageSpec& spec = in->spec();
+  if (spec.width <= 0 || spec.height <= 0 || spec.nchannels <= 0 || spec.depth > 1) {
+    return err(ErrorCode::kFormat, "'", path, "' is not a 2-D image (", spec.width, "x", spec.height, "x",
+               spec.depth, ", ", spec.nchannels, " channels)");
+  }
+  Image img;
+  img.width = spec.width;
+  img.height = spec.height;
+  img.channels = spec.nchannels;
+  try {
+    img.pixels.resize(static_cast<size_t>(img.width) * img.height * img.channels);
+  } catch (const std::bad_alloc&) {
+    return err(ErrorCode::kOutOfMemory, "'", path, "' (", img.width, "x", img.height, ") does not fit in memory");
+  }
+  if (!in->read_image(0, 0, 0, img.channels, OIIO::TypeDesc::FLOAT, img.pixels.data())) {
+    return err(ErrorCode::kFormat, "cannot decode image '", path, "': ", in->geterror());
+  }
+  in->close();
+  return img;
+}
+
+Status write_with_oiio(const std::string& path, const Image& image, const WriteOptions& options) {
+  if (image.width <= 0 || image.height <= 0 || image.channels <= 0 ||
+      image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
+    return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': the image is empty or inconsistent");
+  }
+  if (!options.channel_names.empty() && static_cast<int>(options.channel_names.size()) != image.channels) {
+    return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", options.channel_names.size(),
+               " channel names for ", image.channels, " channels");
+  }
+  OIIO::TypeDesc type = OIIO::TypeDesc::FLOAT;
+  std::vector<uint8_t> bytes;
+  std::vector<uint16_t> words;
+  const void* data = image.pixels.data();
+  OIIO::TypeDesc data_type = OIIO::TypeDesc::FLOAT;
+  auto quantise = [&](float x, float max) {
+    return std::lround((std::isnan(x) ? 0.0f : std::clamp(x, 0.0f, 1.0f)) * max);
+  };
+  switch (options.format) {
+    case SampleFormat::kUint8:
+      type = data_type = OIIO::TypeDesc::UINT8;
+      bytes.resize(image.pixels.size());
+      for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(quantise(image.pixels[i], 255.0f));
+      data = bytes.data();
+      break;
+    case SampleFormat::kUint16:
+      type = data_type = OIIO::TypeDesc::UINT16;
+      words.resize(image.pixels.size());
+      for (size_t i = 0; i < words.size(); ++i) words[i] = static_cast<uint16_t>(quantise(image.pixels[i], 65535.0f));
+      data = words.data();
+      break;
+    case SampleFormat::kHalf: type = OIIO::TypeDesc::HALF; break;  // OIIO converts float -> half
+    case SampleFormat::kFloat: type = OIIO::TypeDesc::FLOAT; break;
+  }
+  return write_path_atomically(path, [&](const std::string& tmp) -> Status {
+    auto out = OIIO::ImageOutput::create(path);
+    if (!out) return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", OIIO::geterror());
+    OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
+    if (!options.channel_names.empty()) spec.channelnames = options.channel_names;
+    if (!options.compression.empty()) spec.attribute("compression", options.compression);
+    if (!out->open(tmp, spec) || !out->write_image(data_type, data) || !out->close()) {
+      return err(ErrorCode::kIo, "cannot write '", path, "': ", out->geterror());
+    }
+    return ok_status();
+  });
+}
+
+}  // namespace
+
+}  // namespace ck
+
+extern "C" const ck::ImageIoModule* ck_image_io_module() {
+  static const ck::ImageIoModule module{ck::kImageIoModuleVersion, &ck::read_with_oiio, &ck::write_with_oiio};
+  return &module;
+}
