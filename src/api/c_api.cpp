@@ -75,7 +75,7 @@ extern "C" {
 ck_engine_params ck_engine_default_params(void) {
   const ck::EngineOptions d;
   return {d.img_size, d.threads, d.use_refiner ? 1 : 0,
-          d.precision == ck::Precision::kBF16 ? CK_PRECISION_BF16 : CK_PRECISION_FP32};
+          d.precision == ck::Precision::kBF16 ? CK_PRECISION_BF16 : CK_PRECISION_FP32, d.buffer_cache_mib};
 }
 
 ck_frame_params ck_frame_default_params(void) {
@@ -99,6 +99,7 @@ ck_status ck_engine_create(const char* checkpoint_path, const ck_engine_params* 
                                                  " is neither CK_PRECISION_FP32 nor CK_PRECISION_BF16");
     }
     o.precision = p.precision == CK_PRECISION_BF16 ? ck::Precision::kBF16 : ck::Precision::kFP32;
+    o.buffer_cache_mib = p.buffer_cache_mib;
     auto engine = ck::Engine::create(checkpoint_path, o);
     if (!engine.ok()) return fail(engine.error());
     *out_engine = new ck_engine{std::move(engine).value()};

@@ -6,10 +6,11 @@
 
 namespace ck {
 
-void prepare_buffer_pool(int img_size) {
+void prepare_buffer_pool(int img_size, int idle_budget_mib) {
   BufferPool& pool = BufferPool::instance();
   pool.trim();
-  pool.set_idle_budget(img_size <= 1024 ? size_t{512} << 20 : size_t{64} << 20);
+  const size_t mib = idle_budget_mib >= 0 ? static_cast<size_t>(idle_budget_mib) : img_size <= 1024 ? 512 : 64;
+  pool.set_idle_budget(mib << 20);
 }
 
 Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend,

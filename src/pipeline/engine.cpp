@@ -39,6 +39,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
     return err(ErrorCode::kInvalidArgument, "img_size ", options.img_size, " is not a positive multiple of 32");
   }
   if (options.threads < 0) return err(ErrorCode::kInvalidArgument, "threads ", options.threads, " is negative");
+  if (options.buffer_cache_mib < -1) {
+    return err(ErrorCode::kInvalidArgument, "buffer_cache_mib ", options.buffer_cache_mib, " is below -1 (automatic)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->backend = make_cpu_backend();
@@ -51,7 +54,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
   }();
   if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
   impl->net = std::move(net).value();
-  prepare_buffer_pool(options.img_size);
+  prepare_buffer_pool(options.img_size, options.buffer_cache_mib);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

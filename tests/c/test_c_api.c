@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
 
   /* Defaults are the product's defaults. */
   ck_engine_params ep = ck_engine_default_params();
-  CHECK(ep.img_size == 2048 && ep.threads == 0 && ep.use_refiner == 1 && ep.precision == CK_PRECISION_FP32);
+  CHECK(ep.img_size == 2048 && ep.threads == 0 && ep.use_refiner == 1 && ep.precision == CK_PRECISION_FP32 &&
+        ep.buffer_cache_mib == -1);
   ck_frame_params fp = ck_frame_default_params();
   CHECK(fp.refiner_scale == 1.0f && fp.despill_strength == 1.0f && fp.auto_despeckle == 1 && fp.despeckle_size == 400 &&
         fp.generate_comp == 1 && fp.input_is_linear == 0);
@@ -54,6 +55,10 @@ int main(int argc, char** argv) {
     if (st == CK_OK) ck_engine_free(engine);
   }
   ep.precision = CK_PRECISION_FP32;
+  ep.buffer_cache_mib = -2;
+  CHECK(ck_engine_create(weights, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(ck_last_error(), "buffer_cache_mib") != NULL);
+  ep.buffer_cache_mib = 0; /* keeps nothing between frames: slower, never wrong */
 
   ep.img_size = 64;
   CHECK(ck_engine_create(weights, &ep, &engine) == CK_OK);

@@ -32,6 +32,7 @@ struct BenchOptions {
   int threads = 0;
   bool json = false;
   Precision precision = Precision::kFP32;
+  int buffer_cache_mib = -1;
 };
 
 // The process's peak resident memory (VmHWM). Not getrusage's ru_maxrss: Linux carries that
@@ -64,7 +65,7 @@ Status run(const BenchOptions& o) {
     return GreenFormer::create(weights, o.img_size, *backend, o.precision);
   }();
   CK_ASSIGN(const GreenFormer net, std::move(built));
-  prepare_buffer_pool(o.img_size);
+  prepare_buffer_pool(o.img_size, o.buffer_cache_mib);
   // A realistic input range: normalised colour around 0, hint in [0, 1].
   CK_ASSIGN(Tensor x, Tensor::empty({1, 4, o.img_size, o.img_size}));
   std::mt19937 rng(1);
@@ -131,6 +132,7 @@ void add_bench_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--warmup", opts->warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   add_precision_option(*cmd, opts->precision);
+  add_buffer_cache_option(*cmd, opts->buffer_cache_mib);
   cmd->add_flag("--json", opts->json, "one JSON line instead of text");
   cmd->callback([opts, &run_fn] { run_fn = exit_code_of("bench", [opts] { return run(*opts); }); });
 }

@@ -31,4 +31,11 @@ void add_precision_option(CLI::App& cmd, Precision& target) {
       ->check(CLI::IsMember({"fp32", "bf16"}));
 }
 
+void add_buffer_cache_option(CLI::App& cmd, int& target) {
+  cmd.add_option("--buffer-cache-mb", target,
+                 "MiB of released buffers kept for the next frame (default: 512 up to S = 1024, 64 above); "
+                 "less saves memory and costs time")
+      ->check(CLI::Range(0, 1 << 20));
+}
+
 }  // namespace ck::cli

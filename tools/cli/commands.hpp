@@ -19,6 +19,8 @@ Result<std::string> resolve_checkpoint(const std::string& option);
 
 // Adds `--precision fp32|bf16` to `cmd`, stored in `target` (default fp32).
 void add_precision_option(CLI::App& cmd, Precision& target);
+// Adds `--buffer-cache-mb N` (MiB of buffers kept between frames; -1, the default: by size).
+void add_buffer_cache_option(CLI::App& cmd, int& target);
 
 // Adds a sub-command to `app`; `run` is set to the function to call when it was chosen.
 void add_convert_command(CLI::App& app, std::function<int()>& run);

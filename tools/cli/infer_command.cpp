@@ -25,6 +25,7 @@ struct InferOptions {
   int img_size = 512;
   int threads = 0;
   Precision precision = Precision::kFP32;
+  int buffer_cache_mib = -1;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -57,7 +58,7 @@ Status run(const InferOptions& o) {
   }();
   if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
   const double load_s = seconds_since(t_load);
-  prepare_buffer_pool(o.img_size);
+  prepare_buffer_pool(o.img_size, o.buffer_cache_mib);
 
   // The frame pipeline's resizes (antialiased bilinear to S, Lanczos-4 back), without its
   // despeckle, despill and composite: the network's raw alpha and foreground.
@@ -104,6 +105,7 @@ void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--dump-tensors", opts->dump_tensors, "also write every stage tensor to this safetensors file");
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   add_precision_option(*cmd, opts->precision);
+  add_buffer_cache_option(*cmd, opts->buffer_cache_mib);
   cmd->callback([opts, &run_fn] { run_fn = exit_code_of("infer", [opts] { return run(*opts); }); });
 }
 

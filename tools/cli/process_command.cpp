@@ -24,6 +24,7 @@ struct ProcessOptions {
   int img_size = 2048;
   int threads = 0;
   Precision precision = Precision::kFP32;
+  int buffer_cache_mib = -1;
   FrameOptions frame;
   bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
 };
@@ -64,6 +65,7 @@ Status run(const ProcessOptions& o) {
   eo.img_size = o.img_size;
   eo.threads = o.threads;
   eo.precision = o.precision;
+  eo.buffer_cache_mib = o.buffer_cache_mib;
   CK_ASSIGN(auto engine, Engine::create(checkpoint, eo));
   const double load_s = seconds_since(t_load);
 
@@ -124,6 +126,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--img-size", o->img_size, "network resolution S, a multiple of 32")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   add_precision_option(*cmd, o->precision);
+  add_buffer_cache_option(*cmd, o->buffer_cache_mib);
   cmd->add_flag("--linear", o->frame.input_is_linear, "the plate is scene-linear (typical for EXR), not sRGB");
   cmd->add_option("--despill", o->frame.despill_strength, "despill strength in [0, 1]")->capture_default_str();
   cmd->add_flag("--no-despeckle", o->no_despeckle, "keep small islands of matte");
