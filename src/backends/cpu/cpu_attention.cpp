@@ -48,6 +48,24 @@ void load_query(const WindowGeometry& g, const float* qkv, int wy, int wx, int64
   for (int d = 0; d < p.head_dim; ++d) dst[d] = std::max(std::max(a[d], b[d]), std::max(c[d], e[d])) * p.scale;
 }
 
+// One step of streaming attention for a block of bq queries against a block of bk keys:
+// s = q K^T (keys and values as rows, `ldk` / `ldv` floats apart), the online softmax over s
+// (rescaling what o holds when a row's running max m grows; l is the running sum), then
+// o += p V. Single-threaded sgemm: the caller's loop over blocks is the parallel one.
+// Returns false if oneDNN failed.
+bool attend_key_block(const float* q, int64_t bq, int hd, const float* keys, int64_t ldk, const float* values,
+                      int64_t ldv, int64_t bk, float* s, int64_t lds, float* o, float* m, float* l) {
+  bool ok = dnnl_sgemm('N', 'T', bq, bk, hd, 1.0f, q, hd, keys, ldk, 0.0f, s, lds) == dnnl_success;
+  for (int64_t i = 0; i < bq; ++i) {
+    const float corr = online_softmax_step(s + i * lds, bk, m[i], l[i]);
+    float* orow = o + i * hd;
+#pragma omp simd
+    for (int d = 0; d < hd; ++d) orow[d] *= corr;
+  }
+  ok = ok && dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s, lds, values, ldv, 1.0f, o, hd) == dnnl_success;
+  return ok;
+}
+
 // Global attention (one window: the whole grid). Keys and values are then plain rows of the
 // qkv matrix, so each (query block, key block) step is two small GEMMs straight on qkv
 // (oneDNN's sgemm, single-threaded inside our parallel loop) around an online softmax.
@@ -80,21 +98,9 @@ Status global_attention(const Tensor& qkv, const AttentionParams& p, const Windo
       std::fill(l.begin(), l.end(), 0.0f);
       for (int64_t k0 = 0; k0 < nk && !failed; k0 += kGlobalKeyBlock) {
         const int64_t bk = std::min<int64_t>(kGlobalKeyBlock, nk - k0);
-        // s (bq, bk) = q (bq, hd) @ K[k0:k0+bk]^T, K rows strided by the qkv row.
-        if (dnnl_sgemm('N', 'T', bq, bk, hd, 1.0f, q.data(), hd, keys + k0 * g.row, g.row, 0.0f, s.data(),
-                       kGlobalKeyBlock) != dnnl_success) {
-          failed = true;
-        }
-        for (int64_t i = 0; i < bq; ++i) {
-          float* srow = s.data() + i * kGlobalKeyBlock;
-          const float corr = online_softmax_step(srow, bk, m[static_cast<size_t>(i)], l[static_cast<size_t>(i)]);
-          float* orow = o.data() + i * hd;
-#pragma omp simd
-          for (int d = 0; d < hd; ++d) orow[d] *= corr;
-        }
-        // o (bq, hd) += p (bq, bk) @ V[k0:k0+bk].
-        if (dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s.data(), kGlobalKeyBlock, values + k0 * g.row, g.row, 1.0f,
-                       o.data(), hd) != dnnl_success) {
+        // Keys and values straight out of qkv: rows strided by the qkv row.
+        if (!attend_key_block(q.data(), bq, hd, keys + k0 * g.row, g.row, values + k0 * g.row, g.row, bk, s.data(),
+                              kGlobalKeyBlock, o.data(), m.data(), l.data())) {
           failed = true;
         }
       }
@@ -129,7 +135,7 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
   bool failed = false;
 #pragma omp parallel
   {
-    std::vector<float> q(static_cast<size_t>(kQueryBlock * hd)), kt(static_cast<size_t>(hd * kKeyBlock)),
+    std::vector<float> q(static_cast<size_t>(kQueryBlock * hd)), k(static_cast<size_t>(kKeyBlock * hd)),
         v(static_cast<size_t>(kKeyBlock * hd)), s(static_cast<size_t>(kQueryBlock * kKeyBlock)),
         o(static_cast<size_t>(kQueryBlock * hd)), m(kQueryBlock), l(kQueryBlock);
 #pragma omp for schedule(dynamic, 1)
@@ -148,29 +154,15 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
 
       for (int64_t k0 = 0; k0 < nk; k0 += kKeyBlock) {
         const int64_t bk = std::min<int64_t>(kKeyBlock, nk - k0);
-        // Gather K^T (head_dim x bk) and V (bk x head_dim) of this key block.
+        // Gather this key block's K and V rows (bk x head_dim each): the window's tokens are
+        // not contiguous in the grid.
         for (int64_t j = 0; j < bk; ++j) {
           const float* tok = src + g.key_token(wy, wx, k0 + j) * g.row;
-          for (int d = 0; d < hd; ++d) kt[static_cast<size_t>(d * kKeyBlock + j)] = tok[koff + d];
+          std::copy(tok + koff, tok + koff + hd, k.data() + j * hd);
           std::copy(tok + voff, tok + voff + hd, v.data() + j * hd);
         }
-        // s (bq, bk) = q (bq, hd) @ K^T (hd, bk), one single-threaded sgemm (this loop is
-        // the parallel one).
-        if (dnnl_sgemm('N', 'N', bq, bk, hd, 1.0f, q.data(), hd, kt.data(), kKeyBlock, 0.0f, s.data(), kKeyBlock) !=
-            dnnl_success) {
-          failed = true;
-        }
-        for (int64_t i = 0; i < bq; ++i) {
-          // Online softmax: rescale what was accumulated when the running max grows.
-          float* srow = s.data() + i * kKeyBlock;
-          const float corr = online_softmax_step(srow, bk, m[static_cast<size_t>(i)], l[static_cast<size_t>(i)]);
-          float* orow = o.data() + i * hd;
-#pragma omp simd
-          for (int d = 0; d < hd; ++d) orow[d] *= corr;
-        }
-        // o (bq, hd) += p (bq, bk) @ V (bk, hd).
-        if (dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s.data(), kKeyBlock, v.data(), hd, 1.0f, o.data(), hd) !=
-            dnnl_success) {
+        if (!attend_key_block(q.data(), bq, hd, k.data(), hd, v.data(), hd, bk, s.data(), kKeyBlock, o.data(),
+                              m.data(), l.data())) {
           failed = true;
         }
       }

@@ -26,7 +26,8 @@ class CpuBackend final : public Backend {
   // they take the direct kernels. Maps too small to fill a oneDNN call of
   // `min_batch_pixels` outputs take them as well (tests lower it to reach the tiling code on
   // small maps; results then depend on oneDNN's choice of kernel for the thread count).
-  void set_winograd(bool enabled, int64_t min_batch_pixels = 16384) {
+  static constexpr int64_t kWinogradMinBatchPixels = 16384;  // 32 rows of a 512-wide phase
+  void set_winograd(bool enabled, int64_t min_batch_pixels = kWinogradMinBatchPixels) {
     winograd_enabled_ = enabled;
     winograd_min_batch_pixels_ = min_batch_pixels;
   }
@@ -72,7 +73,7 @@ class CpuBackend final : public Backend {
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
   bool winograd_enabled_ = true;
-  int64_t winograd_min_batch_pixels_ = 16384;
+  int64_t winograd_min_batch_pixels_ = kWinogradMinBatchPixels;
   std::unique_ptr<float[]> scratch_;
   size_t scratch_size_ = 0;
   std::vector<char> attention_workspace_;  // bf16 attention's operands, kept across calls
