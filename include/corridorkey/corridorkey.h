@@ -63,8 +63,9 @@ typedef struct ck_engine_params {
   int threads;            /* CPU threads, 0 = all cores (default) */
   int use_refiner;        /* 0: coarse prediction only (default 1) */
   ck_precision precision; /* CK_ERROR_UNSUPPORTED from ck_engine_create if the CPU cannot */
-  int buffer_cache_mib;   /* MiB of buffers kept between frames; -1 (default): 512 up to
-                             img_size 1024, 64 above. Less memory, more time per frame. */
+  int buffer_cache_mib;   /* MiB of released buffers kept idle for the first frame and for
+                             outputs; -1 (default): 64. Later frames reuse one planned block
+                             of memory whatever this says. */
 } ck_engine_params;
 
 typedef struct ck_frame_params {

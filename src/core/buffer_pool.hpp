@@ -1,14 +1,18 @@
 // Large tensor buffers, recycled. Every op allocates its output, and a frame allocates the
 // same shapes in the same order each time: fresh memory from the kernel costs a page fault
-// and a page clear per 4 KiB (about 15 % of a frame at S = 512), while a buffer released
-// earlier in the frame, or by the previous frame, is already mapped. Buffers are mapped
-// directly (mmap), so a buffer that is let go really returns to the system; the C heap
-// would keep it and fragment.
+// and a page clear per 4 KiB (about 15 % of a frame at S = 512), while memory used earlier
+// is already mapped. Buffers are mapped directly (mmap), so memory that is let go really
+// returns to the system; the C heap would keep it and fragment.
 //
-// Released buffers wait, up to an idle budget, for a request of exactly their size (the
-// network's shapes repeat exactly); past the budget the least recently released are unmapped.
-// The idle buffers count towards the process's resident memory: callers that care more
-// about peak memory than speed (large frames) lower the budget.
+// Two ways to reuse:
+// - Frames (FrameScope): the buffers a frame takes and lets go are recorded. From the next
+//   frame on, they come from one arena laid out by plan_memory (core/memory_plan.hpp), sized
+//   for the most bytes the frame holds at once, so a frame needs no fresh memory and keeps
+//   no idle copies of every size it used. A frame that asks for something else (another
+//   size, another order) gets memory the other way and becomes the plan for the next one.
+// - Everything else (the first frame, outputs that outlive their frame, building the
+//   network): released buffers wait, up to an idle budget, for a request of exactly their
+//   size; past the budget the least recently released are unmapped.
 #pragma once
 
 #include <cstddef>
@@ -28,20 +32,44 @@ class BufferPool {
   void* acquire(size_t bytes);
   void release(void* p, size_t bytes);
 
-  // Most bytes kept idle; lowering it unmaps the excess at once. 0 keeps nothing.
+  // Marks one frame (e.g. one network evaluation) on the calling thread. Frames do not nest:
+  // while one is open, another thread's or an inner one's scope does nothing.
+  class FrameScope {
+   public:
+    FrameScope() : open_(BufferPool::instance().begin_frame()) {}
+    ~FrameScope() {
+      if (open_) BufferPool::instance().end_frame();
+    }
+    FrameScope(const FrameScope&) = delete;
+    FrameScope& operator=(const FrameScope&) = delete;
+
+   private:
+    bool open_;
+  };
+
+  // Most bytes kept idle outside frame plans; lowering it unmaps the excess at once. 0 keeps
+  // nothing.
   void set_idle_budget(size_t bytes);
   size_t idle_budget() const;
   size_t idle_bytes() const;
-  // Unmaps every idle buffer (e.g. between clips of different sizes).
+  // Unmaps every idle buffer and forgets the frame plan, whose arena goes once nothing in it
+  // is in use (e.g. between clips of different sizes).
   void trim();
 
   struct Stats {
     uint64_t reused = 0, mapped = 0, unmapped = 0;
+    uint64_t planned = 0;     // buffers handed out from a frame plan's arena
+    size_t arena_bytes = 0;   // size of the current plan's arena (0 until a frame replays it)
+    size_t live_bytes = 0, peak_live_bytes = 0;  // handed out and not yet released
   };
   Stats stats() const;
+  // Starts a new peak_live_bytes from the bytes live now.
+  void reset_peak_live();
 
  private:
   BufferPool();
+  bool begin_frame();
+  void end_frame() noexcept;
   struct State;
   State* state_;
 };

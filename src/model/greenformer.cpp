@@ -6,10 +6,10 @@
 
 namespace ck {
 
-void prepare_buffer_pool(int img_size, int idle_budget_mib) {
+void prepare_buffer_pool(int idle_budget_mib) {
   BufferPool& pool = BufferPool::instance();
   pool.trim();
-  const size_t mib = idle_budget_mib >= 0 ? static_cast<size_t>(idle_budget_mib) : img_size <= 1024 ? 512 : 64;
+  const size_t mib = idle_budget_mib >= 0 ? static_cast<size_t>(idle_budget_mib) : 64;
   pool.set_idle_budget(mib << 20);
 }
 
@@ -59,6 +59,8 @@ Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x
 
 Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages, float refiner_scale,
                                                StageClock* clock) const {
+  // From the second frame on, its buffers come from one planned arena (core/buffer_pool.hpp).
+  const BufferPool::FrameScope frame;
   Backend& be = *backend_;
   const int64_t s = img_size();
   auto keep = [&](const char* name, const Tensor& t) {

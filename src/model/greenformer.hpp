@@ -25,14 +25,12 @@ struct GreenFormerOutput {
   Tensor fg;     // (1, 3, S, S)
 };
 
-// Readies the buffer pool (core/buffer_pool.hpp) for frames at S, once the network is built:
-// lets go of the idle buffers building it left behind (its temporaries: no frame asks for
-// them again; 110 MB at 512) and sets the idle budget to `idle_budget_mib`, or when that is
-// negative to the default for S. By default, up to S = 1024 a frame's buffers are kept for
-// the next (512 MiB: faulting them in again costs about 1 ms per MB, a sixth of a frame at
-// 512); above, 64 MiB: one refiner map alone is 1 GiB, the pool could not hold the working
-// set anyway, and the memory is worth more than the faults.
-void prepare_buffer_pool(int img_size, int idle_budget_mib = -1);
+// Readies the buffer pool (core/buffer_pool.hpp) for frames, once the network is built: lets
+// go of the idle buffers building it left behind (its temporaries: no frame asks for them
+// again; 110 MB at 512) and sets the budget of idle buffers kept outside frame plans to
+// `idle_budget_mib`, or 64 MiB when that is negative. From the second frame on, a frame's
+// buffers come from its planned arena, whatever the budget.
+void prepare_buffer_pool(int idle_budget_mib = -1);
 
 class GreenFormer {
  public:

@@ -54,7 +54,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
   }();
   if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
   impl->net = std::move(net).value();
-  prepare_buffer_pool(options.img_size, options.buffer_cache_mib);
+  prepare_buffer_pool(options.buffer_cache_mib);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

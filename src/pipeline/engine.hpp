@@ -37,9 +37,9 @@ struct EngineOptions {
   int threads = 0;         // 0: all cores
   bool use_refiner = true; // false: coarse prediction only, whatever refiner_scale says
   Precision precision = Precision::kFP32;  // see model/precision.hpp
-  // MiB of released buffers kept for the next frame (see prepare_buffer_pool); -1: 512 up to
-  // S = 1024, 64 above. Less memory, more time: at 512, 64 MiB peaks about 200 MB lower
-  // and takes about 0.3 s more a frame.
+  // MiB of released buffers kept idle for requests outside the frame plan: the first frame,
+  // outputs (see prepare_buffer_pool); -1: 64. Later frames use their planned arena whatever
+  // this says.
   int buffer_cache_mib = -1;
 };
 

@@ -3,6 +3,7 @@
 // network with generated weights (pos_embed on the official 512 grid, so the bicubic resize
 // is exercised) at S = 256, all on the harness's sample plate and hint.
 #include "backends/backend.hpp"
+#include "core/buffer_pool.hpp"
 #include "model/synthetic_weights.hpp"
 #include "stage_compare.hpp"
 #include "weights/safetensors.hpp"
@@ -40,6 +41,27 @@ TEST_P(TinyNetworkParity, MatchesPyTorchStageByStage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sizes, TinyNetworkParity, ::testing::Values(64, 96));
+
+// From the second frame on, the buffers come from the pool's planned arena
+// (core/buffer_pool.hpp): the outputs must not change by a bit, and still match PyTorch.
+// (The tiny networks' tensors are all below the pool's 1 MiB floor.)
+TEST(FullSizeNetworkParity, LaterFramesFromThePlannedArenaGiveTheSameResult) {
+  const StateDict weights = unwrap(make_synthetic_weights(GreenFormerConfig::base_plus(), 512, 0));
+  const StageTensors fixture = unwrap(read_safetensors(fixture_path("fullsize/stages_s256.safetensors"))).tensors;
+  auto be = make_cpu_backend();
+  GreenFormer net = unwrap(GreenFormer::create(weights, 256, *be));
+  const Tensor& x = fixture.at("input");
+  const GreenFormerOutput first = unwrap(net.forward(x));
+  const uint64_t planned_before = BufferPool::instance().stats().planned;
+  for (int frame = 2; frame <= 3; ++frame) {
+    const GreenFormerOutput again = unwrap(net.forward(x));
+    EXPECT_EQ(max_abs_diff(again.alpha, first.alpha), 0.0) << "frame " << frame;
+    EXPECT_EQ(max_abs_diff(again.fg, first.fg), 0.0) << "frame " << frame;
+  }
+  EXPECT_GT(BufferPool::instance().stats().planned, planned_before) << "the arena was not used";
+  EXPECT_LE(max_abs_diff(first.alpha, fixture.at("alpha_final")), 2e-5);
+  EXPECT_LE(max_abs_diff(first.fg, fixture.at("fg_final")), 2e-5);
+}
 
 TEST(FullSizeNetworkParity, MatchesPyTorchAt256WithGeneratedWeights) {
   const StateDict weights = unwrap(make_synthetic_weights(GreenFormerConfig::base_plus(), 512, 0));

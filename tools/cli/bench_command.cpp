@@ -65,7 +65,7 @@ Status run(const BenchOptions& o) {
     return GreenFormer::create(weights, o.img_size, *backend, o.precision);
   }();
   CK_ASSIGN(const GreenFormer net, std::move(built));
-  prepare_buffer_pool(o.img_size, o.buffer_cache_mib);
+  prepare_buffer_pool(o.buffer_cache_mib);
   // A realistic input range: normalised colour around 0, hint in [0, 1].
   CK_ASSIGN(Tensor x, Tensor::empty({1, 4, o.img_size, o.img_size}));
   std::mt19937 rng(1);

@@ -33,8 +33,8 @@ void add_precision_option(CLI::App& cmd, Precision& target) {
 
 void add_buffer_cache_option(CLI::App& cmd, int& target) {
   cmd.add_option("--buffer-cache-mb", target,
-                 "MiB of released buffers kept for the next frame (default: 512 up to S = 1024, 64 above); "
-                 "less saves memory and costs time")
+                 "MiB of released buffers kept idle for the first frame and for outputs (default: 64); "
+                 "later frames reuse one planned block of memory")
       ->check(CLI::Range(0, 1 << 20));
 }
 

@@ -19,7 +19,7 @@ Result<std::string> resolve_checkpoint(const std::string& option);
 
 // Adds `--precision fp32|bf16` to `cmd`, stored in `target` (default fp32).
 void add_precision_option(CLI::App& cmd, Precision& target);
-// Adds `--buffer-cache-mb N` (MiB of buffers kept between frames; -1, the default: by size).
+// Adds `--buffer-cache-mb N` (MiB of idle buffers kept for the first frame and outputs; -1, the default: 64).
 void add_buffer_cache_option(CLI::App& cmd, int& target);
 
 // Adds a sub-command to `app`; `run` is set to the function to call when it was chosen.

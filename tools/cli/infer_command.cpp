@@ -58,7 +58,7 @@ Status run(const InferOptions& o) {
   }();
   if (!net.ok()) return err(net.error().code, "'", checkpoint, "': ", net.error().message);
   const double load_s = seconds_since(t_load);
-  prepare_buffer_pool(o.img_size, o.buffer_cache_mib);
+  prepare_buffer_pool(o.buffer_cache_mib);
 
   // The frame pipeline's resizes (antialiased bilinear to S, Lanczos-4 back), without its
   // despeckle, despill and composite: the network's raw alpha and foreground.
