@@ -66,9 +66,11 @@ class CpuBackend final : public Backend {
   int64_t winograd_batch_bytes() const;
   Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   // One batch of valid 3x3 convolutions: src (n, c, h, w_in) and dst (n, O, h - 2, w_in - 2),
-  // both nChw16c.
+  // both nChw16c. `prepared_weights` starts empty and carries the weights in the kernel's
+  // transformed layout from one batch of a convolution to the next (made once per call,
+  // not per batch: the reorder costs about a millisecond).
   Status winograd_conv3x3(int64_t n, int64_t c, int64_t h, int64_t w_in, const float* src, const Tensor& w,
-                          const Tensor* bias, float* dst);
+                          const Tensor* bias, float* dst, std::shared_ptr<void>& prepared_weights);
 
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;

@@ -91,6 +91,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   // In place, the input row just above the next batch's first band (already overwritten).
   std::vector<float> carried(static_cast<size_t>(pw * c));
   int64_t carried_tile = -1;  // the tile whose top border row `carried` is
+  std::shared_ptr<void> prepared_weights;  // every batch has one shape: one reorder serves all
 
   for (int64_t t0 = 0; t0 < tiles; t0 += per_batch) {
     const int64_t n = std::min(per_batch, tiles - t0);
@@ -132,7 +133,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
       }
       carried_tile = next;
     }
-    CK_TRY(winograd_conv3x3(n, c, band + 2, pw + 2, tile_in, w, bias, tile_out));
+    CK_TRY(winograd_conv3x3(n, c, band + 2, pw + 2, tile_in, w, bias, tile_out, prepared_weights));
     // Copy out: output row r of tile t is phase row b*band + r.
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t k = 0; k < n; ++k) {

@@ -99,7 +99,8 @@ dt dnnl_type(DType t) { return t == DType::BF16 ? dt::bf16 : dt::f32; }
 Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_data, const Tensor& w,
                 const Tensor* bias, const Conv2dParams& p, const memory::dims& pad_l, const memory::dims& pad_r,
                 const memory::desc& user_dst_md, float* dst_data,
-                dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
+                dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct,
+                std::shared_ptr<void>* prepared_weights = nullptr) {
   bool refused = false;  // Winograd only: oneDNN has no F(4x4) kernel for this call
   const Status st = guarded("conv2d", [&] {
     std::ostringstream key;
@@ -144,7 +145,14 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
       return m;
     };
     memory src = as_needed(user_src, pd.src_desc());
-    memory wei = as_needed(user_wei, pd.weights_desc());
+    // Weights reordered by an earlier call with the same primitive are taken as they are.
+    memory wei;
+    if (prepared_weights && *prepared_weights) {
+      wei = *static_cast<memory*>(prepared_weights->get());
+    } else {
+      wei = as_needed(user_wei, pd.weights_desc());
+      if (prepared_weights) *prepared_weights = std::make_shared<memory>(wei);
+    }
     memory dst = pd.dst_desc() == user_dst.get_desc() ? user_dst : memory(pd.dst_desc(), ctx.engine);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
     if (bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, bias->raw()));
@@ -191,11 +199,11 @@ Status CpuBackend::gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t ld
 }
 
 Status CpuBackend::winograd_conv3x3(int64_t n, int64_t c, int64_t h, int64_t w_in, const float* src, const Tensor& w,
-                                    const Tensor* bias, float* dst) {
+                                    const Tensor* bias, float* dst, std::shared_ptr<void>& prepared_weights) {
   const memory::desc src_md({n, c, h, w_in}, dt::f32, tag::nChw16c);
   const memory::desc dst_md({n, w.size(0), h - 2, w_in - 2}, dt::f32, tag::nChw16c);
   return run_conv(*dnnl_, src_md, const_cast<float*>(src), w, bias, Conv2dParams{1, 0, 1, Layout::kNCHW}, {0, 0},
-                  {0, 0}, dst_md, dst, dnnl::algorithm::convolution_winograd);
+                  {0, 0}, dst_md, dst, dnnl::algorithm::convolution_winograd, &prepared_weights);
 }
 
 bool CpuBackend::bf16_supported() const {
