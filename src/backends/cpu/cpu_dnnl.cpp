@@ -145,10 +145,11 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
       return m;
     };
     memory src = as_needed(user_src, pd.src_desc());
-    // Weights reordered by an earlier call with the same primitive are taken as they are.
+    // Weights an earlier call (a band, a batch) reordered to the same layout are taken as they are.
     memory wei;
-    if (prepared_weights && *prepared_weights) {
-      wei = *static_cast<memory*>(prepared_weights->get());
+    const auto* prepared = prepared_weights ? static_cast<const memory*>(prepared_weights->get()) : nullptr;
+    if (prepared && prepared->get_desc() == pd.weights_desc()) {
+      wei = *prepared;
     } else {
       wei = as_needed(user_wei, pd.weights_desc());
       if (prepared_weights) *prepared_weights = std::make_shared<memory>(wei);
@@ -235,6 +236,7 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
   const int64_t reach = p.dilation * (k - 1);  // input rows a band needs beyond its own
   float* band_input = nullptr;  // in place only: this band's rows; `carried`: rows kept for the next
   std::vector<float> carried;
+  std::shared_ptr<void> prepared_weights;  // reordered by the first band, reused by the rest
   if (in_place) {
     if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
     CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(c * (band + reach) * wd) * sizeof(float)));
@@ -269,7 +271,8 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
     }
     const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
     float* dst = y.data<float>() + r0 * wo;
-    CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst));
+    CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst,
+                    dnnl::algorithm::convolution_direct, &prepared_weights));
   }
   return ok_status();
 }
@@ -330,6 +333,7 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
   CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>((band + reach) * row * elem)));
   char* const band_input = static_cast<char*>(buffer);
   std::vector<char> carried;
+  std::shared_ptr<void> prepared_weights;  // reordered by the first band, reused by the rest
   for (int64_t r0 = 0; r0 < ho; r0 += band) {
     const int64_t r1 = std::min(ho, r0 + band);
     const int64_t in0 = r0 - p.padding, in1 = r1 - 1 - p.padding + reach + 1;
@@ -343,7 +347,8 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
     carried.assign(band_input + (next_first - first) * row * elem,
                    band_input + (next_first - first + next_kept) * row * elem);
     CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd, src_type), band_input, w, bias, p, {pad_top, p.padding},
-                    {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo, dt::f32), y.data<float>() + r0 * wo * o));
+                    {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo, dt::f32), y.data<float>() + r0 * wo * o,
+                    dnnl::algorithm::convolution_direct, &prepared_weights));
   }
   return ok_status();
 }
