@@ -88,63 +88,83 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   float* const tile_out = tile_in + per_batch * in_tile;
   const float* const xs = x.data<float>();
   float* const ys = y.data<float>();
-  // In place, the input row just above the next batch's first band (already overwritten).
-  std::vector<float> carried(static_cast<size_t>(pw * c));
-  int64_t carried_tile = -1;  // the tile whose top border row `carried` is
+  const bool in_place = x.raw() == y.raw();
+  // Tile t is band b of phase (py, px), t = (py * bands + b) * d + px: the d phases that share
+  // image rows follow one another, so a batch reads and writes whole rows, not every d-th
+  // pixel. A group is one (py, b): its rows, split between batches when a batch holds fewer
+  // than d tiles.
+  //
+  // In place, band b's top border row (the phase's row b * band - 1) has been overwritten by
+  // band b - 1 when that went in an earlier batch: each tile keeps its last input row, the
+  // next band's border, in `carried` at its own pixels (px, px + d, ...) of one image row.
+  // Tile t + d, the next band of the same phase, is the next tile to touch those pixels.
+  std::vector<float> carried(in_place ? static_cast<size_t>(wd * c) : 0);
   std::shared_ptr<void> prepared_weights;  // every batch has one shape: one reorder serves all
 
   for (int64_t t0 = 0; t0 < tiles; t0 += per_batch) {
     const int64_t n = std::min(per_batch, tiles - t0);
-    // Copy in: tile t = (phase py * d + px) * bands + b, rows b*band - 1 .. (b+1)*band of
-    // its phase, columns -1 .. pw, in nChw16c (batch n, channel block, row, column, 16).
+    const int64_t g0 = t0 / d, groups = (t0 + n - 1) / d - g0 + 1;
+    // Copy in: rows b*band - 1 .. (b+1)*band of the phase image, columns -1 .. pw, in
+    // nChw16c (tile k = t - t0, channel block, row, column, 16); zeros beyond the image.
 #pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t k = 0; k < n; ++k) {
+    for (int64_t gi = 0; gi < groups; ++gi) {
       for (int64_t i = 0; i < band + 2; ++i) {
-        const int64_t t = t0 + k, phase = t / bands, b = t % bands, py = phase / d, px = phase % d;
+        const int64_t g = g0 + gi, py = g / bands, b = g % bands;
+        const int64_t px0 = std::max(t0, g * d) - g * d, px1 = std::min(t0 + n, (g + 1) * d) - g * d;
         const int64_t pr = b * band - 1 + i;  // row of the phase image
-        float* const base = tile_in + k * in_tile;
-        const auto at = [&](int64_t blk, int64_t col) { return base + ((blk * (band + 2) + i) * (pw + 2) + col) * kBlock; };
-        for (int64_t blk = 0; blk < cb; ++blk) {
-          std::fill_n(at(blk, 0), kBlock, 0.0f);
-          std::fill_n(at(blk, pw + 1), kBlock, 0.0f);
+        const auto at = [&](int64_t px, int64_t blk, int64_t col) {
+          return tile_in + (g * d + px - t0) * in_tile + ((blk * (band + 2) + i) * (pw + 2) + col) * kBlock;
+        };
+        for (int64_t px = px0; px < px1; ++px) {
+          for (int64_t blk = 0; blk < cb; ++blk) {
+            std::fill_n(at(px, blk, 0), kBlock, 0.0f);
+            std::fill_n(at(px, blk, pw + 1), kBlock, 0.0f);
+            if (pr < 0 || pr >= ph) std::fill_n(at(px, blk, 1), pw * kBlock, 0.0f);
+          }
         }
-        if (pr < 0 || pr >= ph) {
-          for (int64_t blk = 0; blk < cb; ++blk) std::fill_n(at(blk, 1), pw * kBlock, 0.0f);
-          continue;
-        }
-        const bool from_carried = i == 0 && t == carried_tile;
+        if (pr < 0 || pr >= ph) continue;
+        const float* row = xs + (pr * d + py) * wd * c;
+        const bool border_carried = in_place && i == 0 && b > 0;  // the previous band went earlier
         for (int64_t j = 0; j < pw; ++j) {
-          const float* px_in = from_carried ? carried.data() + j * c : xs + ((pr * d + py) * wd + j * d + px) * c;
-          for (int64_t blk = 0; blk < cb; ++blk) std::memcpy(at(blk, j + 1), px_in + blk * kBlock, kBlock * sizeof(float));
+          for (int64_t px = px0; px < px1; ++px) {
+            const bool from_carried = border_carried && g * d + px - d < t0;
+            const float* px_in = (from_carried ? carried.data() : row) + (j * d + px) * c;
+            for (int64_t blk = 0; blk < cb; ++blk) {
+              std::memcpy(at(px, blk, j + 1), px_in + blk * kBlock, kBlock * sizeof(float));
+            }
+          }
         }
       }
     }
-    // The next batch's first tile continues this batch's last phase: keep its border row.
-    const int64_t next = t0 + n;
-    carried_tile = -1;
-    if (x.raw() == y.raw() && next < tiles && next % bands != 0) {
-      const int64_t k = n - 1;  // the last tile here; its row `band` is the next tile's top border
-      for (int64_t j = 0; j < pw; ++j) {
-        for (int64_t blk = 0; blk < cb; ++blk) {
-          std::memcpy(carried.data() + j * c + blk * kBlock,
-                      tile_in + k * in_tile + ((blk * (band + 2) + band) * (pw + 2) + j + 1) * kBlock,
-                      kBlock * sizeof(float));
+    if (in_place) {
+      // Keep the border rows of the next bands that go in later batches (the tiles' row `band`).
+      for (int64_t t = std::max(t0, t0 + n - d); t < t0 + n; ++t) {
+        if (t + d >= tiles || (t / d) % bands == bands - 1) continue;  // no next band
+        const int64_t px = t % d;
+        const float* src = tile_in + (t - t0) * in_tile;
+        for (int64_t j = 0; j < pw; ++j) {
+          for (int64_t blk = 0; blk < cb; ++blk) {
+            std::memcpy(carried.data() + (j * d + px) * c + blk * kBlock,
+                        src + ((blk * (band + 2) + band) * (pw + 2) + j + 1) * kBlock, kBlock * sizeof(float));
+          }
         }
       }
-      carried_tile = next;
     }
     CK_TRY(winograd_conv3x3(n, c, band + 2, pw + 2, tile_in, w, bias, tile_out, prepared_weights));
     // Copy out: output row r of tile t is phase row b*band + r.
 #pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t k = 0; k < n; ++k) {
+    for (int64_t gi = 0; gi < groups; ++gi) {
       for (int64_t r = 0; r < band; ++r) {
-        const int64_t t = t0 + k, phase = t / bands, b = t % bands, py = phase / d, px = phase % d;
-        const int64_t yy = (b * band + r) * d + py;
-        const float* base = tile_out + k * out_tile;
+        const int64_t g = g0 + gi, py = g / bands, b = g % bands;
+        const int64_t px0 = std::max(t0, g * d) - g * d, px1 = std::min(t0 + n, (g + 1) * d) - g * d;
+        float* const row = ys + ((b * band + r) * d + py) * wd * o;
         for (int64_t j = 0; j < pw; ++j) {
-          float* px_out = ys + (yy * wd + j * d + px) * o;
-          for (int64_t blk = 0; blk < ob; ++blk) {
-            std::memcpy(px_out + blk * kBlock, base + ((blk * band + r) * pw + j) * kBlock, kBlock * sizeof(float));
+          for (int64_t px = px0; px < px1; ++px) {
+            const float* base = tile_out + (g * d + px - t0) * out_tile;
+            float* const px_out = row + (j * d + px) * o;
+            for (int64_t blk = 0; blk < ob; ++blk) {
+              std::memcpy(px_out + blk * kBlock, base + ((blk * band + r) * pw + j) * kBlock, kBlock * sizeof(float));
+            }
           }
         }
       }
