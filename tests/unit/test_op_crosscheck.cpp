@@ -67,6 +67,8 @@ std::vector<OpCase> make_cases() {
     conv_nhwc("conv NHWC refiner 3x3 dilation " + std::to_string(d) + " 64->64", {1, 48, 40, 64}, 64, 3, {1, d, d});
   }
   conv_nhwc("conv NHWC refiner.final 1x1 64->4", {1, 40, 33, 64}, 4, 1, {1, 0, 1});
+  conv_nhwc("conv NHWC 1x1 20->8", {1, 9, 11, 20}, 8, 1, {1, 0, 1});
+  conv_nhwc("conv NHWC 1x1 20->9 (oneDNN)", {1, 9, 11, 20}, 9, 1, {1, 0, 1});
   conv("conv classifier 1x1 256->3", {1, 256, 32, 32}, 3, 1, {}, true);
   conv("conv refiner.final 1x1 64->4", {1, 64, 64, 64}, 4, 1, {}, true);
 

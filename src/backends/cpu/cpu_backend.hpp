@@ -62,6 +62,8 @@ class CpuBackend final : public Backend {
   Status gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n, int64_t b_row,
                    int64_t b_col, float* c, int64_t ldc);
   Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
+  static bool pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p);
+  Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
   int64_t winograd_batch_bytes() const;
   Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);

@@ -303,6 +303,7 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
   const auto nhwc_md = [](int64_t n_, int64_t c_, int64_t h_, int64_t w_, dt type) {
     return memory::desc({n_, c_, h_, w_}, type, tag::nhwc);
   };
+  if (pointwise_few_outputs_applies(x, w, p)) return conv2d_nhwc_pointwise_few_outputs(x, w, bias, y);
   if (winograd_applies(x, w, p)) {
     // Refused only before anything is written (every call of a convolution has one shape).
     const Status st = conv2d_nhwc_winograd(x, w, bias, p, y);
