@@ -71,6 +71,48 @@ def run_ours(a, precision: str) -> dict:
                                       "--json"], check=True, capture_output=True, text=True).stdout)
 
 
+def executed_gflop(s: int) -> dict[str, float]:
+    """GFLOP (2 x multiply-adds; norms, softmax and element-wise work excluded) that the
+    engine's fp32 path executes at S = s, by part: the backbone and folded decoders as
+    matrix products, the refiner's 3x3 convolutions as Winograd F(4x4, 3x3) (36 products per
+    4x4 output tile and channel pair, plus the input and output transforms counted by the
+    non-zeros of their matrices: 456 and 320 FLOPs per tile and channel)."""
+    g = [s // 4, s // 8, s // 16, s // 32]  # token grid per stage
+    n = [x * x for x in g]
+    dims = [112, 224, 448, 896]
+
+    def block(n_in, n_out, d_in, d_out, keys):
+        qkv = 2 * n_in * d_in * 3 * d_out
+        shortcut = 2 * n_in * d_in * d_out if d_in != d_out else 0
+        attention = 4 * n_out * keys * d_out  # scores and weighted values
+        return qkv + shortcut + attention + 2 * n_out * d_out ** 2 + 16 * n_out * d_out ** 2
+
+    backbone = 2 * n[0] * 112 * 4 * 49  # patch embed, 7x7 stride 4
+    backbone += 2 * block(n[0], n[0], 112, 112, 64)  # blocks 0-1: 8x8 windows
+    backbone += block(n[0], n[1], 112, 224, 64)  # block 2: q pooled
+    backbone += 2 * block(n[1], n[1], 224, 224, 16)  # blocks 3-4: 4x4 windows
+    backbone += block(n[1], n[2], 224, 448, 16)  # block 5: q pooled
+    backbone += 15 * block(n[2], n[2], 448, 448, n[2])  # blocks 6-20: global
+    backbone += block(n[2], n[3], 448, 896, n[2])  # block 21: global, q pooled
+    backbone += 2 * block(n[3], n[3], 896, 896, n[3])  # blocks 22-23
+    decoders = sum(sum(2 * n[i] * dims[i] * 256 for i in range(4)) + 2 * n[0] * 256 * co for co in (1, 3))
+    tiles = (s // 4) ** 2
+    winograd = 8 * tiles * 64 * (2 * 36 * 64 + 456 + 320)
+    refiner = 2 * s * s * 7 * 64 * 9 + winograd + 2 * s * s * 64 * 4
+    return {"backbone": backbone / 1e9, "decoders": decoders / 1e9, "refiner": refiner / 1e9}
+
+
+def gemm_peak_gflops(threads: int) -> float:
+    """The fp32 GEMM rate `ck_opbench` measures at the network's fastest GEMM shape (the
+    stage-2 MLP's 1024 x 448 -> 1792 linear), the same threads."""
+    out = subprocess.run([str(ROOT / "build" / "tools" / "ck_opbench"), "--threads", str(threads), "--runs", "20"],
+                         check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("linear stage2 mlp.fc1"):
+            return float(line.split("ms")[1].split()[0])
+    raise RuntimeError("ck_opbench printed no stage-2 fc1 row")
+
+
 def max_error(outputs, reference) -> float:
     return max(float(np.abs(np.asarray(o, dtype=np.float32) - r).max()) for o, r in zip(outputs, reference))
 
@@ -121,6 +163,7 @@ def main(argv: list[str]) -> int:
     # The engine runs before ONNX Runtime and OpenVINO exist in this process: their idle
     # worker threads spin and would take cores from it.
     ours = {"fp32": run_ours(a, "fp32")}
+    peak = gemm_peak_gflops(a.threads)  # right after: the machine as the engine found it
     if a.bf16:
         ours["bf16"] = run_ours(a, "bf16")
     ours_rows = [("corridorkey-cpp", p, [o["total"]["min_s"], o["total"]["median_s"], o["total"]["max_s"]],
@@ -174,6 +217,13 @@ def main(argv: list[str]) -> int:
         fastest = min(peers, key=peers.get)
         summary.append(f"- {prec}: corridorkey-cpp {ours_median[prec]:.3f} s; fastest {prec} peer {fastest} "
                        f"{peers[fastest]:.3f} s ({peers[fastest] / ours_median[prec]:.2f}x).")
+    flops = executed_gflop(s)
+    floor = sum(flops.values()) / peak
+    summary.append(f"- Machine limit: the fp32 engine executes {sum(flops.values()):.0f} GFLOP (backbone "
+                   f"{flops['backbone']:.0f}, folded decoders {flops['decoders']:.1f}, refiner with Winograd "
+                   f"{flops['refiner']:.0f}); at the fp32 GEMM peak measured in this run ({peak:.0f} GFLOP/s, "
+                   f"`ck_opbench --threads {a.threads} --runs 20`, oneDNN linear 1024 x 448 -> 1792) that is "
+                   f"{floor:.3f} s; corridorkey-cpp fp32 runs at {ours_median['fp32'] / floor:.2f}x it.")
     summary.append(f"- PyTorch eager fp32 against corridorkey-cpp fp32: "
                    f"{med(rows[0][2]) / ours_median['fp32']:.2f}x.")
     if "bf16" in ours_median:
