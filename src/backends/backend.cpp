@@ -47,7 +47,8 @@ Status Backend::unsupported(std::string_view op) const {
   return err(ErrorCode::kUnsupported, "backend '", name(), "' does not implement op '", op, "'");
 }
 
-Status Backend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+Status Backend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                       const LinearEpilogue& epilogue) {
   CK_CHECK_T("linear", "input", x, 2);
   CK_CHECK_WEIGHT("linear", w, 2);
   CK_CHECK_T("linear", "output", y, 2);
@@ -60,7 +61,21 @@ Status Backend::linear(const Tensor& x, const Tensor& w, const Tensor* bias, Ten
     CK_TRY(check_shape("linear", "bias", *bias, {w.size(0)}));
   }
   CK_TRY(check_shape("linear", "output", y, {x.size(0), w.size(0)}));
-  return do_linear(x, w, bias, y);
+  if (const Tensor* r = epilogue.residual) {
+    CK_CHECK_T("linear", "residual", *r, 2);
+    CK_TRY(check_shape("linear", "residual", *r, y.shape()));
+    if (r->raw() == y.raw()) return err(ErrorCode::kInvalidArgument, "linear: the residual must not be the output");
+  }
+  if (!epilogue.gelu && !epilogue.residual) return do_linear(x, w, bias, y);
+  return do_linear_fused(x, w, bias, y, epilogue);
+}
+
+Status Backend::do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                                const LinearEpilogue& epilogue) {
+  CK_TRY(do_linear(x, w, bias, y));
+  if (epilogue.gelu) CK_TRY(do_unary(UnaryOp::kGelu, y, y));
+  if (epilogue.residual) CK_TRY(do_add(y, *epilogue.residual, y));
+  return ok_status();
 }
 
 Status Backend::matmul(const Tensor& a, const Tensor& b, Tensor& c) {

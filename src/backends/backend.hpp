@@ -35,6 +35,14 @@ struct Conv2dParams {
 // tokens (window == grid for global attention). With q_pool, queries are the 2x2 max-pool of
 // q over the grid (per head), so the output grid is (grid_h/2, grid_w/2).
 // out: (out_h * out_w, heads * head_dim), raster order, heads concatenated.
+// What a linear layer does to its result before storing it: y = gelu?(x @ w^T + bias) +
+// residual. Fused into the GEMM where the backend can (no extra pass over y), otherwise
+// applied after it; the residual (same shape as y, never y itself) is only read.
+struct LinearEpilogue {
+  bool gelu = false;               // exact (erf) GELU
+  const Tensor* residual = nullptr;
+};
+
 struct AttentionParams {
   int heads = 1;
   int head_dim = 1;
@@ -59,7 +67,7 @@ class Backend {
   // (the bf16 precision mode: twice the GEMM rate on CPUs with AVX512-BF16).
   //
   // y (M, N) = x (M, K) @ w^T, w (N, K) in PyTorch Linear layout; bias (N) optional.
-  Status linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+  Status linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, const LinearEpilogue& epilogue = {});
   // c (M, N) = a (M, K) @ b (K, N).
   Status matmul(const Tensor& a, const Tensor& b, Tensor& c);
   // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo); with
@@ -104,6 +112,10 @@ class Backend {
   Status unsupported(std::string_view op) const;
 
   virtual Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+  // Backends whose GEMM applies the epilogue itself override this; by default linear runs
+  // do_linear, then the GELU and the residual add as ops of their own.
+  virtual Status do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                                 const LinearEpilogue& epilogue);
   virtual Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c);
   virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);

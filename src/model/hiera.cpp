@@ -42,17 +42,14 @@ Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x) const {
   p.bf16 = window == 0 && qkv.weight.dtype() == DType::BF16;  // windowed attention stays fp32
   CK_ASSIGN(Tensor attended, new_tensor({out_h * out_w, dim_out}));
   CK_TRY(be.attention(qkv_tokens, p, attended));
-  CK_ASSIGN(Tensor attn_out, attn_proj(be, attended));
-  CK_TRY(be.add(shortcut, attn_out, attn_out));  // x = shortcut + attn(norm1(x))
-  Tensor& residual = attn_out;
+  // x = shortcut + attn(norm1(x)): the add happens as the projection stores its result.
+  CK_ASSIGN(const Tensor residual, attn_proj(be, attended, {.residual = &shortcut}));
 
-  // MLP: x = x + fc2(gelu(fc1(norm2(x)))).
+  // MLP: x = x + fc2(gelu(fc1(norm2(x)))), the GELU and the add again fused into the GEMMs.
   CK_ASSIGN(Tensor h2, norm2(be, residual));
-  CK_ASSIGN(Tensor hidden, fc1(be, h2));
-  CK_TRY(be.unary(UnaryOp::kGelu, hidden, hidden));
-  CK_ASSIGN(Tensor mlp_out, fc2(be, hidden));
-  CK_TRY(be.add(residual, mlp_out, residual));
-  return TokenGrid{residual, out_h, out_w};
+  CK_ASSIGN(Tensor hidden, fc1(be, h2, {.gelu = true}));
+  CK_ASSIGN(Tensor out, fc2(be, hidden, {.residual = &residual}));
+  return TokenGrid{out, out_h, out_w};
 }
 
 Result<Tensor> resize_pos_embed(Backend& be, const Tensor& pos_embed, int64_t grid) {

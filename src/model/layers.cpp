@@ -32,9 +32,9 @@ Result<Linear> Linear::load(const WeightReader& w, const std::string& prefix, in
   return l;
 }
 
-Result<Tensor> Linear::operator()(Backend& be, const Tensor& x) const {
+Result<Tensor> Linear::operator()(Backend& be, const Tensor& x, const LinearEpilogue& epilogue) const {
   CK_ASSIGN(Tensor y, new_tensor({x.size(0), weight.size(0)}));
-  CK_TRY(be.linear(x, weight, bias.raw() ? &bias : nullptr, y));
+  CK_TRY(be.linear(x, weight, bias.raw() ? &bias : nullptr, y, epilogue));
   return y;
 }
 

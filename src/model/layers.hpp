@@ -30,7 +30,7 @@ struct Linear {
   Tensor bias;    // (out) or undefined
   static Result<Linear> load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out,
                              bool bias = true);
-  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+  Result<Tensor> operator()(Backend& be, const Tensor& x, const LinearEpilogue& epilogue = {}) const;
   // Stores the weight as bf16 (the bias stays fp32): the layer then runs in bf16 precision.
   Status to_bf16();
 };

@@ -48,6 +48,13 @@ TEST_F(Bf16Kernels, LinearMatchesEmulationOnStageShapes) {
     Tensor fp32 = unwrap(Tensor::empty({c.m, c.n}));
     ASSERT_TRUE(ref_->linear(x, unwrap(w.to(DType::F32)), &b, fp32).ok());
     EXPECT_GT(max_abs_diff(want, fp32), 1e-4);
+    // With the block's epilogues fused into the bf16 GEMM: GELU, then a residual.
+    const Tensor r = random_tensor({c.m, c.n}, seed++, -2.0f, 2.0f);
+    for (const LinearEpilogue ep : {LinearEpilogue{.gelu = true}, LinearEpilogue{.residual = &r}}) {
+      ASSERT_TRUE(ref_->linear(x, w, &b, want, ep).ok());
+      ASSERT_TRUE(cpu_.linear(x, w, &b, got.tensor(), ep).ok());
+      EXPECT_LE(nmse(got.tensor(), want), kMaxNmse) << (ep.gelu ? "gelu" : "residual");
+    }
   }
 }
 

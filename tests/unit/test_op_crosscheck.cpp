@@ -37,6 +37,20 @@ std::vector<OpCase> make_cases() {
   linear("linear mlp.fc1 stage2 448->1792", 512, 448, 1792, true);
   linear("linear mlp.fc2 stage3 3584->896", 64, 3584, 896, true);
   linear("linear decoder c4 896->256 (no bias)", 256, 896, 256, false);
+  // The block's fused epilogues: GELU after fc1, the residual added by attn_proj and fc2.
+  {
+    Tensor x = rnd({512, 448}), w = rnd({1792, 448}, -0.1f, 0.1f), b = rnd({1792});
+    cases.push_back({"linear mlp.fc1 + gelu", {512, 1792},
+                     [=](Backend& be, Tensor& y) { return be.linear(x, w, &b, y, {.gelu = true}); }});
+    Tensor h = rnd({512, 1792}), w2 = rnd({448, 1792}, -0.05f, 0.05f), b2 = rnd({448}), r = rnd({512, 448}, -4.0f, 4.0f);
+    cases.push_back({"linear mlp.fc2 + residual", {512, 448},
+                     [=](Backend& be, Tensor& y) { return be.linear(h, w2, &b2, y, {.residual = &r}); }});
+    cases.push_back({"linear + gelu + residual", {512, 1792}, [=](Backend& be, Tensor& y) {
+                       Tensor r2 = unwrap(Tensor::empty({512, 1792}));
+                       std::fill_n(r2.data<float>(), r2.numel(), 0.25f);
+                       return be.linear(x, w, nullptr, y, {.gelu = true, .residual = &r2});
+                     }});
+  }
   {
     Tensor a = rnd({128, 56}), b = rnd({56, 200});
     cases.push_back({"matmul 128x56 @ 56x200", {128, 200}, [=](Backend& be, Tensor& c) { return be.matmul(a, b, c); }});

@@ -34,6 +34,8 @@ class CpuBackend final : public Backend {
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
+  Status do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                         const LinearEpilogue& epilogue) override;
   Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c) override;
   Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) override;
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;

@@ -47,7 +47,8 @@ memory::dims dims_of(const Tensor& t) { return memory::dims(t.shape().begin(), t
 
 // The operands of one GEMM: c (M, N) = a (M, K) @ b (K, N) [+ bias (N)], rows of a and c
 // `lda` and `ldc` elements apart, b read with element strides (b_row, b_col). a and b are
-// both f32 or both bf16; c and bias are f32.
+// both f32 or both bf16; c and bias are f32. Optionally GELU, then + residual (M, N, rows
+// `ldc` apart), applied by the kernel as it stores c.
 struct GemmArgs {
   const void* a;
   int64_t m, k, lda;
@@ -57,6 +58,8 @@ struct GemmArgs {
   const float* bias;
   float* c;
   int64_t ldc;
+  bool gelu = false;
+  const float* residual = nullptr;
 };
 
 Status run_matmul(DnnlContext& ctx, const GemmArgs& g) {
@@ -64,7 +67,8 @@ Status run_matmul(DnnlContext& ctx, const GemmArgs& g) {
     const int64_t m = g.m, k = g.k, n = g.n;
     std::ostringstream key;
     key << m << ',' << k << ',' << n << ',' << g.lda << ',' << g.b_row << ',' << g.b_col << ',' << g.ldc << ','
-        << (g.bias != nullptr) << ',' << static_cast<int>(g.ab_type) << ',' << omp_get_max_threads();
+        << (g.bias != nullptr) << ',' << static_cast<int>(g.ab_type) << ',' << g.gelu << ','
+        << (g.residual != nullptr) << ',' << omp_get_max_threads();
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.matmuls.find(key.str());
     if (it == ctx.matmuls.end()) {
@@ -72,7 +76,12 @@ Status run_matmul(DnnlContext& ctx, const GemmArgs& g) {
       memory::desc b_md({k, n}, g.ab_type, memory::dims{g.b_row, g.b_col});
       memory::desc c_md({m, n}, dt::f32, memory::dims{g.ldc, 1});
       memory::desc bias_md = g.bias ? memory::desc({1, n}, dt::f32, memory::dims{n, 1}) : memory::desc();
-      auto pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, bias_md, c_md), ctx.engine);
+      dnnl::post_ops ops;
+      if (g.gelu) ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
+      if (g.residual) ops.append_binary(dnnl::algorithm::binary_add, c_md);
+      dnnl::primitive_attr attr;
+      attr.set_post_ops(ops);
+      auto pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_md, bias_md, c_md), attr, ctx.engine);
       it = ctx.matmuls.emplace(key.str(), std::make_pair(pd, dnnl::matmul(pd))).first;
     }
     const auto& pd = it->second.first;
@@ -81,6 +90,11 @@ Status run_matmul(DnnlContext& ctx, const GemmArgs& g) {
         {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), ctx.engine, const_cast<void*>(g.b))},
         {DNNL_ARG_DST, memory(pd.dst_desc(), ctx.engine, g.c)}};
     if (g.bias) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), ctx.engine, const_cast<float*>(g.bias)));
+    if (g.residual) {
+      const int post_op = g.gelu ? 1 : 0;  // the add comes after the GELU
+      args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post_op) | DNNL_ARG_SRC_1,
+                   memory(pd.dst_desc(), ctx.engine, const_cast<float*>(g.residual)));
+    }
     it->second.second.execute(ctx.stream, args);
     ctx.stream.wait();
   });
@@ -178,15 +192,22 @@ void CpuBackend::set_num_threads(int n) {
 int cpu_threads() { return omp_get_max_threads(); }
 
 Status CpuBackend::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+  return do_linear_fused(x, w, bias, y, {});
+}
+
+Status CpuBackend::do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+                                   const LinearEpilogue& epilogue) {
   // W is (N, K) row-major, i.e. W^T is (K, N) with strides (1, K): no transpose copy needed.
   const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
-  const float* b = bias ? bias->data<float>() : nullptr;
-  if (w.dtype() == DType::F32) {
-    return run_matmul(*dnnl_, {x.raw(), m, k, k, w.raw(), n, 1, k, dt::f32, b, y.data<float>(), n});
-  }
+  GemmArgs g{x.raw(), m, k, k, w.raw(), n, 1, k, dt::f32, bias ? bias->data<float>() : nullptr, y.data<float>(), n};
+  g.gelu = epilogue.gelu;
+  g.residual = epilogue.residual ? epilogue.residual->data<float>() : nullptr;
+  if (w.dtype() == DType::F32) return run_matmul(*dnnl_, g);
   CK_ASSIGN(void* const x_bf16, scratch(static_cast<size_t>(m * k) * 2));
   round_to_bf16(x.data<float>(), static_cast<uint16_t*>(x_bf16), m * k);
-  return run_matmul(*dnnl_, {x_bf16, m, k, k, w.raw(), n, 1, k, dt::bf16, b, y.data<float>(), n});
+  g.a = x_bf16;
+  g.ab_type = dt::bf16;
+  return run_matmul(*dnnl_, g);
 }
 
 Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
