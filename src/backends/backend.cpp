@@ -38,6 +38,17 @@ Status check_shape(std::string_view op, std::string_view role, const Tensor& t, 
   return ok_status();
 }
 
+// Statistics for `samples` samples of `channels` channels: one mean and variance per group.
+Status check_group_stats(std::string_view op, std::string_view role, const GroupStats& s, int64_t samples,
+                         int64_t channels) {
+  const auto expected = static_cast<size_t>(samples * s.groups);
+  if (s.groups <= 0 || channels % s.groups != 0 || s.mean.size() != expected || s.var.size() != expected) {
+    return err(ErrorCode::kInvalidArgument, op, ": ", role, " hold ", s.mean.size(), " groups' values in ", s.groups,
+               " groups, expected ", expected, " for ", samples, " sample(s) of ", channels, " channels");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 #define CK_CHECK_T(op, role, t, rank) CK_TRY(check_tensor(name(), op, role, t, rank))
@@ -90,7 +101,8 @@ Status Backend::matmul(const Tensor& a, const Tensor& b, Tensor& c) {
   return do_matmul(a, b, c);
 }
 
-Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) {
+Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,
+                       const ConvFusion& fusion) {
   CK_CHECK_T("conv2d", "input", x, 4);
   CK_CHECK_WEIGHT("conv2d", w, 4);
   CK_CHECK_T("conv2d", "output", y, 4);
@@ -117,7 +129,42 @@ Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, con
   if (overlap && (xb != yb || x.shape() != y.shape())) {
     return err(ErrorCode::kInvalidArgument, "conv2d: output overlaps the input without being it");
   }
-  return do_conv2d(x, w, bias, p, y);
+  if (!fusion.input_norm && !fusion.output_stats) return do_conv2d(x, w, bias, p, y);
+  if (const ConvInputNorm* in = fusion.input_norm) {
+    if (!in->stats || !in->weight || !in->bias) {
+      return err(ErrorCode::kInvalidArgument, "conv2d: the input norm needs statistics, weight and bias");
+    }
+    CK_TRY(check_group_stats("conv2d", "input norm", *in->stats, x.size(0), c));
+    CK_CHECK_T("conv2d", "input norm weight", *in->weight, 1);
+    CK_CHECK_T("conv2d", "input norm bias", *in->bias, 1);
+    CK_TRY(check_shape("conv2d", "input norm weight", *in->weight, {c}));
+    CK_TRY(check_shape("conv2d", "input norm bias", *in->bias, {c}));
+  }
+  if (fusion.output_stats && (fusion.output_groups <= 0 || w.size(0) % fusion.output_groups != 0)) {
+    return err(ErrorCode::kInvalidArgument, "conv2d: ", w.size(0), " output channels do not split into ",
+               fusion.output_groups, " groups");
+  }
+  return do_conv2d_fused(x, w, bias, p, y, fusion);
+}
+
+Status Backend::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                                Tensor& y, const ConvFusion& fusion) {
+  const Tensor* src = &x;
+  Tensor normed;
+  if (const ConvInputNorm* in = fusion.input_norm) {
+    if (x.raw() == y.raw()) {  // x is consumed anyway: normalise it where it lies
+      CK_TRY(do_group_norm(x, in->stats->groups, *in->weight, *in->bias, in->eps, y, p.layout, in->relu, nullptr,
+                           in->stats));
+    } else {
+      CK_ASSIGN(normed, Tensor::empty(x.shape()));
+      CK_TRY(do_group_norm(x, in->stats->groups, *in->weight, *in->bias, in->eps, normed, p.layout, in->relu,
+                           nullptr, in->stats));
+      src = &normed;
+    }
+  }
+  CK_TRY(do_conv2d(*src, w, bias, p, y));
+  if (fusion.output_stats) CK_TRY(do_group_stats(y, fusion.output_groups, p.layout, *fusion.output_stats));
+  return ok_status();
 }
 
 Status Backend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
@@ -132,7 +179,7 @@ Status Backend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& 
 }
 
 Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                           Tensor& y, Layout layout, bool relu, const Tensor* residual) {
+                           Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats* stats) {
   CK_CHECK_T("group_norm", "input", x, 4);
   CK_CHECK_T("group_norm", "weight", weight, 1);
   CK_CHECK_T("group_norm", "bias", bias, 1);
@@ -148,7 +195,22 @@ Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, co
     CK_CHECK_T("group_norm", "residual", *residual, 4);
     CK_TRY(check_shape("group_norm", "residual", *residual, x.shape()));
   }
-  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu, residual);
+  if (stats) {
+    if (stats->groups != groups) {
+      return err(ErrorCode::kInvalidArgument, "group_norm: statistics of ", stats->groups, " groups for ", groups);
+    }
+    CK_TRY(check_group_stats("group_norm", "statistics", *stats, x.size(0), c));
+  }
+  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu, residual, stats);
+}
+
+Status Backend::group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
+  CK_CHECK_T("group_stats", "input", x, 4);
+  const int64_t c = layout == Layout::kNHWC ? x.size(3) : x.size(1);
+  if (groups <= 0 || c % groups != 0) {
+    return err(ErrorCode::kInvalidArgument, "group_stats: ", c, " channels do not split into ", groups, " groups");
+  }
+  return do_group_stats(x, groups, layout, stats);
 }
 
 Status Backend::batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
@@ -295,8 +357,12 @@ Status Backend::do_conv2d(const Tensor&, const Tensor&, const Tensor*, const Con
 Status Backend::do_layer_norm(const Tensor&, const Tensor&, const Tensor&, float, Tensor&) {
   return unsupported("layer_norm");
 }
-Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout, bool, const Tensor*) {
+Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout, bool,
+                              const Tensor*, const GroupStats*) {
   return unsupported("group_norm");
+}
+Status Backend::do_group_stats(const Tensor&, int, Layout, GroupStats&) {
+  return unsupported("group_stats");
 }
 Status Backend::do_batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float,
                               Tensor&) {

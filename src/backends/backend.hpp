@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <span>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,33 @@ struct LinearEpilogue {
   const Tensor* residual = nullptr;
 };
 
+// GroupNorm's statistics of a map, per (sample, group), sample-major: what a GroupNorm
+// normalises with. Made by group_stats, or by a convolution as it writes its output.
+struct GroupStats {
+  int groups = 0;
+  std::vector<double> mean, var;  // var: the biased variance (divided by the count)
+};
+
+// A GroupNorm (then an optional ReLU), with statistics computed earlier, that a convolution
+// applies to its input as it reads it; zero padding applies to the normalised input.
+struct ConvInputNorm {
+  const GroupStats* stats = nullptr;
+  const Tensor* weight = nullptr;  // (C)
+  const Tensor* bias = nullptr;    // (C)
+  float eps = 1e-5f;
+  bool relu = false;
+};
+
+// What a convolution does besides convolving: normalise its input on the way in, and/or
+// take its output's GroupNorm statistics on the way out (`output_groups` groups). Fused into
+// the kernel's own copies where the backend can (the CPU's Winograd path), otherwise run as
+// passes of their own.
+struct ConvFusion {
+  const ConvInputNorm* input_norm = nullptr;
+  GroupStats* output_stats = nullptr;
+  int output_groups = 0;
+};
+
 struct AttentionParams {
   int heads = 1;
   int head_dim = 1;
@@ -73,15 +101,20 @@ class Backend {
   // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo); with
   // p.layout NHWC, x (N, H, W, C) -> y (N, Ho, Wo, O) and w still (O, C, kh, kw).
   // y may be x itself when the output has x's shape (in place: no second full-size map).
-  Status conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  Status conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,
+                const ConvFusion& fusion = {});
   // Normalises over the last dim of x (M, C); weight/bias (C).
   Status layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   // x (N, C, H, W), or (N, H, W, C) with layout NHWC; statistics per (sample, group) over
   // C/groups channels and the whole image. y may alias x. With `residual` (x's shape),
   // y = norm(x) + residual; with `relu`, the ReLU follows: the refiner's GroupNorm, residual
-  // add and ReLU in one pass over memory.
+  // add and ReLU in one pass over memory. With `stats` (from group_stats or a fused
+  // convolution), x is not read for statistics.
   Status group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
-                    Layout layout = Layout::kNCHW, bool relu = false, const Tensor* residual = nullptr);
+                    Layout layout = Layout::kNCHW, bool relu = false, const Tensor* residual = nullptr,
+                    const GroupStats* stats = nullptr);
+  // GroupNorm's statistics of x (layout as group_norm's).
+  Status group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats);
   // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
   Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                     const Tensor& bias, float eps, Tensor& y);
@@ -118,9 +151,13 @@ class Backend {
                                  const LinearEpilogue& epilogue);
   virtual Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c);
   virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  // By default: group_norm into a temporary (or in place when y is x), do_conv2d, group_stats.
+  virtual Status do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                                 Tensor& y, const ConvFusion& fusion);
   virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                               Tensor& y, Layout layout, bool relu, const Tensor* residual);
+                               Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats* stats);
+  virtual Status do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats);
   virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                const Tensor& bias, float eps, Tensor& y);
   virtual Status do_unary(UnaryOp op, const Tensor& x, Tensor& y);

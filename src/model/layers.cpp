@@ -68,7 +68,7 @@ Result<Conv2d> Conv2d::load(const WeightReader& w, const std::string& prefix, in
   return c;
 }
 
-Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x) const {
+Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x, const ConvFusion& fusion) const {
   const int64_t k = weight.size(2);
   const auto out_size = [&](int64_t n) {
     return (n + 2 * params.padding - params.dilation * (k - 1) - 1) / params.stride + 1;
@@ -77,12 +77,12 @@ Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x) const {
   const int64_t h = nhwc ? x.size(1) : x.size(2), w = nhwc ? x.size(2) : x.size(3), o = weight.size(0);
   CK_ASSIGN(Tensor y, new_tensor(nhwc ? Shape{x.size(0), out_size(h), out_size(w), o}
                                       : Shape{x.size(0), o, out_size(h), out_size(w)}));
-  CK_TRY(be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, y));
+  CK_TRY(be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, y, fusion));
   return y;
 }
 
-Status Conv2d::in_place(Backend& be, Tensor& x) const {
-  return be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, x);
+Status Conv2d::in_place(Backend& be, Tensor& x, const ConvFusion& fusion) const {
+  return be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, x, fusion);
 }
 
 Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& prefix, int64_t c, int groups,
@@ -96,8 +96,8 @@ Result<GroupNorm> GroupNorm::load(const WeightReader& w, const std::string& pref
   return n;
 }
 
-Status GroupNorm::in_place(Backend& be, Tensor& x, bool relu, const Tensor* residual) const {
-  return be.group_norm(x, groups, weight, bias, eps, x, layout, relu, residual);
+Status GroupNorm::in_place(Backend& be, Tensor& x, bool relu, const Tensor* residual, const GroupStats* stats) const {
+  return be.group_norm(x, groups, weight, bias, eps, x, layout, relu, residual, stats);
 }
 
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w) {

@@ -50,9 +50,11 @@ struct Conv2d {
   Conv2dParams params;
   static Result<Conv2d> load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out, int k,
                              Conv2dParams params, bool bias = true);
-  Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+  // `fusion`: a GroupNorm of the input and/or the output's statistics, done by the
+  // convolution itself (see ConvFusion in backends/backend.hpp).
+  Result<Tensor> operator()(Backend& be, const Tensor& x, const ConvFusion& fusion = {}) const;
   // Overwrites x with the result (shape-preserving convolutions only).
-  Status in_place(Backend& be, Tensor& x) const;
+  Status in_place(Backend& be, Tensor& x, const ConvFusion& fusion = {}) const;
 
 };
 
@@ -66,7 +68,13 @@ struct GroupNorm {
                                 Layout layout = Layout::kNCHW);
   // In place: at S = 2048 a 64-channel map is 1 GiB, so the refiner does not copy it.
   // `residual` is added and `relu` applied in the same pass: x = [relu](norm(x) [+ residual]).
-  Status in_place(Backend& be, Tensor& x, bool relu = false, const Tensor* residual = nullptr) const;
+  // With `stats` (taken by the convolution that wrote x), x is read once, not twice.
+  Status in_place(Backend& be, Tensor& x, bool relu = false, const Tensor* residual = nullptr,
+                  const GroupStats* stats = nullptr) const;
+  // This norm (and the ReLU) as the input step of the next convolution, with x's statistics.
+  ConvInputNorm as_conv_input(const GroupStats& stats, bool relu) const {
+    return {&stats, &weight, &bias, eps, relu};
+  }
 };
 
 // Layout changes: tokens (H*W, C) <-> map (1, C, H, W).

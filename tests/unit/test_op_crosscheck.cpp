@@ -295,20 +295,41 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
     ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected).ok());
     cpu.set_winograd(false);
     ASSERT_TRUE(cpu.conv2d(x, w, &b, p, direct).ok());
+    // The refiner's fusion: GroupNorm + ReLU of the input (statistics of x itself, as the
+    // convolution before would have taken them) applied while tiles are filled, and the
+    // output's GroupNorm statistics taken while they are emptied.
+    GroupStats x_stats, want_stats;
+    ASSERT_TRUE(ref->group_stats(x, 8, Layout::kNHWC, x_stats).ok());
+    const Tensor gamma = random_tensor({64}, seed++, 0.5f, 1.5f), beta = random_tensor({64}, seed++);
+    const ConvInputNorm norm{&x_stats, &gamma, &beta, 1e-5f, true};
+    Tensor expected_fused = unwrap(Tensor::empty(x.shape()));
+    ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected_fused, {&norm, &want_stats, 8}).ok());
     // Batch budgets: one tile per batch, a few (not always a multiple of d), all at once.
     for (size_t band_bytes : {size_t{1}, size_t{300000}, size_t{1} << 30}) {
       for (bool in_place : {false, true}) {
-        SCOPED_TRACE(testing::Message() << "Winograd, " << shape[1] << " rows, dilation " << d
-                                        << ", batch bytes " << band_bytes << (in_place ? ", in place" : ""));
-        cpu.set_winograd(true, 1);
-        GuardedTensor out(x.shape());
-        if (in_place) std::memcpy(out.tensor().raw(), x.raw(), x.nbytes());
-        cpu.set_conv_band_bytes(band_bytes);
-        const Status st = cpu.conv2d(in_place ? out.tensor() : x, w, &b, p, out.tensor());
-        ASSERT_TRUE(st.ok()) << st.error().message;
-        EXPECT_LE(nmse(out.tensor(), expected), kMaxNmse);
-        EXPECT_GT(max_abs_diff(out.tensor(), direct), 0.0) << "the Winograd path did not run";
-        EXPECT_TRUE(out.guards_intact());
+        for (bool fused : {false, true}) {
+          SCOPED_TRACE(testing::Message() << "Winograd, " << shape[1] << " rows, dilation " << d << ", batch bytes "
+                                          << band_bytes << (in_place ? ", in place" : "") << (fused ? ", fused" : ""));
+          cpu.set_winograd(true, 1);
+          GuardedTensor out(x.shape());
+          if (in_place) std::memcpy(out.tensor().raw(), x.raw(), x.nbytes());
+          cpu.set_conv_band_bytes(band_bytes);
+          GroupStats got_stats;
+          const ConvFusion fusion = fused ? ConvFusion{&norm, &got_stats, 8} : ConvFusion{};
+          const Status st = cpu.conv2d(in_place ? out.tensor() : x, w, &b, p, out.tensor(), fusion);
+          ASSERT_TRUE(st.ok()) << st.error().message;
+          EXPECT_LE(nmse(out.tensor(), fused ? expected_fused : expected), kMaxNmse);
+          EXPECT_TRUE(out.guards_intact());
+          if (!fused) {
+            EXPECT_GT(max_abs_diff(out.tensor(), direct), 0.0) << "the Winograd path did not run";
+            continue;
+          }
+          ASSERT_EQ(got_stats.mean.size(), 8u);
+          for (size_t g = 0; g < 8; ++g) {
+            EXPECT_NEAR(got_stats.mean[g], want_stats.mean[g], 1e-5 * std::sqrt(want_stats.var[g])) << "group " << g;
+            EXPECT_NEAR(got_stats.var[g], want_stats.var[g], 1e-5 * want_stats.var[g]) << "group " << g;
+          }
+        }
       }
     }
   }

@@ -34,13 +34,17 @@ class CpuBackend final : public Backend {
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
+  Status do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,
+                         const ConvFusion& fusion) override;
   Status do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
                          const LinearEpilogue& epilogue) override;
   Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c) override;
   Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) override;
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;
   Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                       Tensor& y, Layout layout, bool relu, const Tensor* residual) override;
+                       Tensor& y, Layout layout, bool relu, const Tensor* residual,
+                       const GroupStats* stats) override;
+  Status do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) override;
   Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, float eps, Tensor& y) override;
   Status do_unary(UnaryOp op, const Tensor& x, Tensor& y) override;
@@ -68,7 +72,8 @@ class CpuBackend final : public Backend {
   Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
   int64_t winograd_batch_bytes() const;
-  Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
+  Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,
+                              const ConvFusion* fusion = nullptr);
   // One batch of valid 3x3 convolutions: src (n, c, h, w_in) and dst (n, O, h - 2, w_in - 2),
   // both nChw16c. `prepared_weights` starts empty and carries the weights in the kernel's
   // transformed layout from one batch of a convolution to the next (made once per call,
@@ -87,5 +92,9 @@ class CpuBackend final : public Backend {
 
 // Thread count the OpenMP loops of this backend use.
 int cpu_threads();
+
+// GroupNorm as a per-channel affine map for one sample: y = x * scale[c] + offset[c].
+void group_norm_affine(const GroupStats& stats, int64_t sample, const float* weight, const float* bias, float eps,
+                       int64_t c, float* scale, float* offset);
 
 }  // namespace ck::cpu

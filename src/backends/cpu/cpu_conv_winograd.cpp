@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/group_moments.hpp"
 
 namespace ck::cpu {
 
@@ -58,6 +59,40 @@ WinogradPlan plan_for(const Tensor& x, int64_t o, int64_t dilation, int64_t batc
   return pl;
 }
 
+// Moments per channel group of output row r of one tile (nChw16c: channel block, row,
+// column, 16): a sum pass, then squared deviations from the row's own group means.
+void tile_row_moments(const float* tile, int64_t band, int64_t pw, int64_t o, int64_t r, int64_t groups,
+                      GroupMoments* out) {
+  const int64_t cg = o / groups;
+  std::vector<float> acc(static_cast<size_t>(o)), mean(static_cast<size_t>(o));
+  const auto pass = [&](bool deviations) {
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (int64_t blk = 0; blk < o / kBlock; ++blk) {
+      float* a = acc.data() + blk * kBlock;
+      const float* m = mean.data() + blk * kBlock;
+      for (int64_t j = 0; j < pw; ++j) {
+        const float* v = tile + ((blk * band + r) * pw + j) * kBlock;
+#pragma omp simd
+        for (int64_t l = 0; l < kBlock; ++l) a[l] += deviations ? (v[l] - m[l]) * (v[l] - m[l]) : v[l];
+      }
+    }
+  };
+  const double count = static_cast<double>(pw * cg);
+  pass(false);
+  for (int64_t g = 0; g < groups; ++g) {
+    double sum = 0.0;
+    for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) sum += acc[static_cast<size_t>(ch)];
+    out[g] = {count, sum / count, 0.0};
+    std::fill(mean.begin() + g * cg, mean.begin() + (g + 1) * cg, static_cast<float>(sum / count));
+  }
+  pass(true);
+  for (int64_t g = 0; g < groups; ++g) {
+    double m2 = 0.0;
+    for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) m2 += acc[static_cast<size_t>(ch)];
+    out[g].m2 = m2;
+  }
+}
+
 }  // namespace
 
 bool CpuBackend::winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const {
@@ -75,8 +110,19 @@ int64_t CpuBackend::winograd_batch_bytes() const {
   return std::min(kBatchBytes, static_cast<int64_t>(conv_band_bytes_));
 }
 
+Status CpuBackend::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                                   Tensor& y, const ConvFusion& fusion) {
+  if (p.layout == Layout::kNHWC && x.size(0) == 1 && !pointwise_few_outputs_applies(x, w, p) &&
+      winograd_applies(x, w, p)) {
+    // Refused only before anything is written (every call of a convolution has one shape).
+    const Status st = conv2d_nhwc_winograd(x, w, bias, p, y, &fusion);
+    if (st.ok() || st.error().code != ErrorCode::kUnsupported) return st;
+  }
+  return Backend::do_conv2d_fused(x, w, bias, p, y, fusion);
+}
+
 Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
-                                        Tensor& y) {
+                                        Tensor& y, const ConvFusion* fusion) {
   const int64_t d = p.dilation, wd = x.size(2), c = x.size(3), o = w.size(0);
   const WinogradPlan pl = plan_for(x, o, d, winograd_batch_bytes());
   const int64_t ph = pl.ph, pw = pl.pw, band = pl.band, bands = pl.bands, tiles = pl.tiles;
@@ -100,6 +146,22 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   // Tile t + d, the next band of the same phase, is the next tile to touch those pixels.
   std::vector<float> carried(in_place ? static_cast<size_t>(wd * c) : 0);
   std::shared_ptr<void> prepared_weights;  // every batch has one shape: one reorder serves all
+  // Fused GroupNorm (+ ReLU) of the input, applied as pixels are copied into tiles (border
+  // zeros stay zeros: the padding is of the normalised input); `carried` rows are already
+  // normalised.
+  const ConvInputNorm* in_norm = fusion ? fusion->input_norm : nullptr;
+  std::vector<float> in_scale, in_offset;
+  if (in_norm) {
+    in_scale.resize(static_cast<size_t>(c));
+    in_offset.resize(static_cast<size_t>(c));
+    group_norm_affine(*in_norm->stats, 0, in_norm->weight->data<float>(), in_norm->bias->data<float>(), in_norm->eps,
+                      c, in_scale.data(), in_offset.data());
+  }
+  const bool in_relu = in_norm && in_norm->relu;
+  // Fused GroupNorm statistics of the output: two-pass moments of each output row of each
+  // tile while it is in cache, merged in tile and row order once all are written.
+  const int og = fusion && fusion->output_stats ? fusion->output_groups : 0;
+  std::vector<GroupMoments> row_moments(static_cast<size_t>(og > 0 ? tiles * band * og : 0));
 
   for (int64_t t0 = 0; t0 < tiles; t0 += per_batch) {
     const int64_t n = std::min(per_batch, tiles - t0);
@@ -130,7 +192,19 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
             const bool from_carried = border_carried && g * d + px - d < t0;
             const float* px_in = (from_carried ? carried.data() : row) + (j * d + px) * c;
             for (int64_t blk = 0; blk < cb; ++blk) {
-              std::memcpy(at(px, blk, j + 1), px_in + blk * kBlock, kBlock * sizeof(float));
+              float* to = at(px, blk, j + 1);
+              if (!in_norm || from_carried) {
+                std::memcpy(to, px_in + blk * kBlock, kBlock * sizeof(float));
+                continue;
+              }
+              const float* from = px_in + blk * kBlock;
+              const float* sc = in_scale.data() + blk * kBlock;
+              const float* of = in_offset.data() + blk * kBlock;
+#pragma omp simd
+              for (int64_t l = 0; l < kBlock; ++l) {
+                const float v = from[l] * sc[l] + of[l];
+                to[l] = in_relu && v < 0.0f ? 0.0f : v;
+              }
             }
           }
         }
@@ -167,7 +241,26 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
             }
           }
         }
+        if (og > 0) {
+          for (int64_t px = px0; px < px1; ++px) {
+            const int64_t t = g * d + px;
+            tile_row_moments(tile_out + (t - t0) * out_tile, band, pw, o, r, og,
+                             row_moments.data() + (t * band + r) * og);
+          }
+        }
       }
+    }
+  }
+  if (og > 0) {
+    GroupStats& stats = *fusion->output_stats;
+    stats.groups = og;
+    stats.mean.assign(static_cast<size_t>(og), 0.0);
+    stats.var.assign(static_cast<size_t>(og), 0.0);
+    for (int64_t gr = 0; gr < og; ++gr) {
+      GroupMoments total;
+      for (int64_t k = 0; k < tiles * band; ++k) total.merge(row_moments[static_cast<size_t>(k * og + gr)]);
+      stats.mean[static_cast<size_t>(gr)] = total.mean;
+      stats.var[static_cast<size_t>(gr)] = total.m2 / total.count;
     }
   }
   return ok_status();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/group_moments.hpp"
 
 namespace ck::cpu {
 
@@ -60,125 +61,145 @@ Status CpuBackend::do_layer_norm(const Tensor& x, const Tensor& weight, const Te
 }
 
 namespace {
-
-// NHWC GroupNorm. The image is cut into chunks of a fixed number of pixels (whatever the
-// thread count, so results do not depend on it). Each chunk, small enough to stay in cache,
-// takes its own two-pass statistics per group (sum, then squared deviations from its own
-// mean); the chunks are merged in order with Chan's formula in double. One read of the
-// image for the statistics, then one pass for the affine map (and the ReLU, when fused).
-Status group_norm_nhwc(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps, Tensor& y,
-                       bool relu, const Tensor* residual) {
+// NHWC GroupNorm statistics of one sample. The image is cut into chunks of a fixed number of
+// pixels (whatever the thread count, so results do not depend on it). Each chunk, small
+// enough to stay in cache, takes its own two-pass statistics per group (sum, then squared
+// deviations from its own mean); the chunks are merged in order with Chan's formula in
+// double. One read of the image.
+void nhwc_group_stats(const float* xb, int64_t hw, int64_t c, int groups, double* mean_out, double* var_out) {
   constexpr int64_t kChunk = 512;  // pixels: 128 KiB of a 64-channel map
-  const int64_t n = x.size(0), hw = x.size(1) * x.size(2), c = x.size(3), cg = c / groups;
+  const int64_t cg = c / groups;
   const int64_t chunks = (hw + kChunk - 1) / kChunk;
-  std::vector<double> chunk_mean(static_cast<size_t>(chunks * groups)), chunk_m2(chunk_mean.size());
-  std::vector<float> scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
+  std::vector<GroupMoments> parts(static_cast<size_t>(chunks * groups));
+#pragma omp parallel
+  {
+    std::vector<float> acc(static_cast<size_t>(c)), mean(static_cast<size_t>(c));
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < chunks; ++k) {
+      const int64_t p0 = k * kChunk, p1 = std::min(hw, p0 + kChunk);
+      const double count = static_cast<double>((p1 - p0) * cg);
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t px = p0; px < p1; ++px) {
+        const float* v = xb + px * c;
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) acc[ch] += v[ch];
+      }
+      for (int64_t g = 0; g < groups; ++g) {
+        double sum = 0.0;
+        for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) sum += acc[ch];
+        parts[static_cast<size_t>(k * groups + g)] = {count, sum / count, 0.0};
+        for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) mean[ch] = static_cast<float>(sum / count);
+      }
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t px = p0; px < p1; ++px) {
+        const float* v = xb + px * c;
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ++ch) acc[ch] += (v[ch] - mean[ch]) * (v[ch] - mean[ch]);
+      }
+      for (int64_t g = 0; g < groups; ++g) {
+        double m2 = 0.0;
+        for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) m2 += acc[ch];
+        parts[static_cast<size_t>(k * groups + g)].m2 = m2;
+      }
+    }
+  }
+  for (int64_t g = 0; g < groups; ++g) {
+    GroupMoments total;
+    for (int64_t k = 0; k < chunks; ++k) total.merge(parts[static_cast<size_t>(k * groups + g)]);
+    mean_out[g] = total.mean;
+    var_out[g] = total.m2 / total.count;
+  }
+}
+
+// NCHW: per channel (in parallel), then summed per group in channel order.
+void nchw_group_stats(const float* xb, int64_t hw, int64_t c, int groups, double* mean_out, double* var_out) {
+  const int64_t cg = c / groups;
+  std::vector<double> per_channel(static_cast<size_t>(cg));
+  for (int64_t g = 0; g < groups; ++g) {
+    const float* base = xb + g * cg * hw;
+#pragma omp parallel for schedule(static)
+    for (int64_t ch = 0; ch < cg; ++ch) per_channel[static_cast<size_t>(ch)] = blocked_sum(base + ch * hw, hw);
+    double sum = 0.0;
+    for (const double v : per_channel) sum += v;
+    const auto mean = static_cast<float>(sum / static_cast<double>(cg * hw));
+#pragma omp parallel for schedule(static)
+    for (int64_t ch = 0; ch < cg; ++ch) per_channel[static_cast<size_t>(ch)] = blocked_sq_dev(base + ch * hw, hw, mean);
+    double sq = 0.0;
+    for (const double v : per_channel) sq += v;
+    mean_out[g] = mean;
+    var_out[g] = sq / static_cast<double>(cg * hw);
+  }
+}
+}  // namespace
+
+void group_norm_affine(const GroupStats& stats, int64_t sample, const float* weight, const float* bias, float eps,
+                       int64_t c, float* scale, float* offset) {
+  const int64_t cg = c / stats.groups;
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const auto k = static_cast<size_t>(sample * stats.groups + ch / cg);
+    const float inv = 1.0f / std::sqrt(static_cast<float>(stats.var[k]) + eps);
+    scale[ch] = inv * weight[ch];
+    offset[ch] = bias[ch] - static_cast<float>(stats.mean[k]) * scale[ch];
+  }
+}
+
+Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
+  const bool nhwc = layout == Layout::kNHWC;
+  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
+  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  stats.groups = groups;
+  stats.mean.assign(static_cast<size_t>(n * groups), 0.0);
+  stats.var.assign(stats.mean.size(), 0.0);
   for (int64_t b = 0; b < n; ++b) {
     const float* xb = x.data<float>() + b * hw * c;
-#pragma omp parallel
-    {
-      std::vector<float> acc(static_cast<size_t>(c)), mean(static_cast<size_t>(c));
-#pragma omp for schedule(static)
-      for (int64_t k = 0; k < chunks; ++k) {
-        const int64_t p0 = k * kChunk, p1 = std::min(hw, p0 + kChunk);
-        const double count = static_cast<double>((p1 - p0) * cg);
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t px = p0; px < p1; ++px) {
-          const float* v = xb + px * c;
-#pragma omp simd
-          for (int64_t ch = 0; ch < c; ++ch) acc[ch] += v[ch];
-        }
-        for (int64_t g = 0; g < groups; ++g) {
-          double sum = 0.0;
-          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) sum += acc[ch];
-          chunk_mean[static_cast<size_t>(k * groups + g)] = sum / count;
-          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) mean[ch] = static_cast<float>(sum / count);
-        }
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (int64_t px = p0; px < p1; ++px) {
-          const float* v = xb + px * c;
-#pragma omp simd
-          for (int64_t ch = 0; ch < c; ++ch) acc[ch] += (v[ch] - mean[ch]) * (v[ch] - mean[ch]);
-        }
-        for (int64_t g = 0; g < groups; ++g) {
-          double m2 = 0.0;
-          for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) m2 += acc[ch];
-          chunk_m2[static_cast<size_t>(k * groups + g)] = m2;
-        }
-      }
-    }
-    for (int64_t g = 0; g < groups; ++g) {
-      double count = 0.0, mean = 0.0, m2 = 0.0;
-      for (int64_t k = 0; k < chunks; ++k) {
-        const double nk = static_cast<double>((std::min(hw, (k + 1) * kChunk) - k * kChunk) * cg);
-        const double mk = chunk_mean[static_cast<size_t>(k * groups + g)];
-        const double delta = mk - mean, total = count + nk;
-        mean += delta * nk / total;
-        m2 += chunk_m2[static_cast<size_t>(k * groups + g)] + delta * delta * count * nk / total;
-        count = total;
-      }
-      const float inv = 1.0f / std::sqrt(static_cast<float>(m2 / count) + eps);
-      for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
-        scale[ch] = inv * weight.data<float>()[ch];
-        offset[ch] = bias.data<float>()[ch] - static_cast<float>(mean) * scale[ch];
-      }
-    }
-    float* yb = y.data<float>() + b * hw * c;
-    const float* rb = residual ? residual->data<float>() + b * hw * c : nullptr;
-#pragma omp parallel for schedule(static)
-    for (int64_t px = 0; px < hw; ++px) {
-      const float* v = xb + px * c;
-      float* out = yb + px * c;
-#pragma omp simd
-      for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
-      if (rb) {
-        const float* r = rb + px * c;
-#pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) out[ch] += r[ch];
-      }
-      if (relu) {
-#pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) out[ch] = out[ch] > 0.0f ? out[ch] : 0.0f;
-      }
+    double* mean = stats.mean.data() + b * groups;
+    double* var = stats.var.data() + b * groups;
+    if (nhwc) {
+      nhwc_group_stats(xb, hw, c, groups, mean, var);
+    } else {
+      nchw_group_stats(xb, hw, c, groups, mean, var);
     }
   }
   return ok_status();
 }
 
-}  // namespace
-
+// y = x * scale + offset per channel (+ residual, then ReLU): one pass over memory.
 Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                                 Tensor& y, Layout layout, bool relu, const Tensor* residual) {
-  if (layout == Layout::kNHWC) return group_norm_nhwc(x, groups, weight, bias, eps, y, relu, residual);
-  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-  const int64_t cg = c / groups;
-  const int64_t jobs = n * groups;
-  // Per (sample, group): reduce channel by channel in parallel, then normalise.
-  for (int64_t job = 0; job < jobs; ++job) {
-    const int64_t b = job / groups, g = job % groups;
-    const float* base = x.data<float>() + (b * c + g * cg) * hw;
-    double sum = 0.0;
-#pragma omp parallel for reduction(+ : sum) schedule(static)
-    for (int64_t ch = 0; ch < cg; ++ch) sum += blocked_sum(base + ch * hw, hw);
-    const auto mean = static_cast<float>(sum / static_cast<double>(cg * hw));
-    double sq = 0.0;
-#pragma omp parallel for reduction(+ : sq) schedule(static)
-    for (int64_t ch = 0; ch < cg; ++ch) sq += blocked_sq_dev(base + ch * hw, hw, mean);
-    const float inv = 1.0f / std::sqrt(static_cast<float>(sq / static_cast<double>(cg * hw)) + eps);
+                                 Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats* stats) {
+  GroupStats own;
+  if (!stats) {
+    CK_TRY(do_group_stats(x, groups, layout, own));
+    stats = &own;
+  }
+  const bool nhwc = layout == Layout::kNHWC;
+  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
+  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  std::vector<float> scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
+  for (int64_t b = 0; b < n; ++b) {
+    group_norm_affine(*stats, b, weight.data<float>(), bias.data<float>(), eps, c, scale.data(), offset.data());
+    const float* xb = x.data<float>() + b * hw * c;
+    float* yb = y.data<float>() + b * hw * c;
+    const float* rb = residual ? residual->data<float>() + b * hw * c : nullptr;
+    // A row is one pixel's channels (NHWC) or one channel's pixels (NCHW).
+    const int64_t rows = nhwc ? hw : c, len = nhwc ? c : hw;
 #pragma omp parallel for schedule(static)
-    for (int64_t ch = 0; ch < cg; ++ch) {
-      const int64_t cc = g * cg + ch;
-      const float a = inv * weight.data<float>()[cc];
-      float* out = y.data<float>() + (b * c + cc) * hw;
-      affine(base + ch * hw, out, hw, a, bias.data<float>()[cc] - mean * a);
-      if (residual) {
-        const float* r = residual->data<float>() + (b * c + cc) * hw;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* v = xb + r * len;
+      float* out = yb + r * len;
+      if (nhwc) {
 #pragma omp simd
-        for (int64_t i = 0; i < hw; ++i) out[i] += r[i];
+        for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
+      } else {
+        affine(v, out, hw, scale[r], offset[r]);
+      }
+      if (rb) {
+        const float* res = rb + r * len;
+#pragma omp simd
+        for (int64_t i = 0; i < len; ++i) out[i] += res[i];
       }
       if (relu) {
 #pragma omp simd
-        for (int64_t i = 0; i < hw; ++i) out[i] = out[i] > 0.0f ? out[i] : 0.0f;
+        for (int64_t i = 0; i < len; ++i) out[i] = out[i] > 0.0f ? out[i] : 0.0f;
       }
     }
   }

@@ -38,29 +38,60 @@ Status ReferenceBackend::do_layer_norm(const Tensor& x, const Tensor& weight, co
   return ok_status();
 }
 
-Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias,
-                                       float eps, Tensor& y, Layout layout, bool relu, const Tensor* residual) {
+Status ReferenceBackend::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
   const bool nhwc = layout == Layout::kNHWC;
   const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
   const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
   const int64_t cg = c / groups;
   const auto index = [&](int64_t b, int64_t ch, int64_t i) { return nhwc ? (b * hw + i) * c + ch : (b * c + ch) * hw + i; };
-  std::vector<float> values(static_cast<size_t>(cg * hw));
+  stats.groups = groups;
+  stats.mean.assign(static_cast<size_t>(n * groups), 0.0);
+  stats.var.assign(stats.mean.size(), 0.0);
+  const double count = static_cast<double>(cg * hw);
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t g = 0; g < groups; ++g) {
-      for (int64_t k = 0; k < cg; ++k) {
-        for (int64_t i = 0; i < hw; ++i) values[static_cast<size_t>(k * hw + i)] = x.data<float>()[index(b, g * cg + k, i)];
+      double sum = 0.0;
+      for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+        for (int64_t i = 0; i < hw; ++i) sum += x.data<float>()[index(b, ch, i)];
       }
-      const Moments mo = moments(values.data(), cg * hw, 1, eps);
-      for (int64_t k = 0; k < cg; ++k) {
-        const int64_t ch = g * cg + k;
-        const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
+      const double mean = sum / count;
+      double sq = 0.0;
+      for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
         for (int64_t i = 0; i < hw; ++i) {
-          const double v = values[static_cast<size_t>(k * hw + i)];
-          double out = static_cast<float>((v - mo.mean) * mo.inv_std * wv + bv);  // GroupNorm's own output
-          if (residual) out = static_cast<float>(out + residual->data<float>()[index(b, ch, i)]);
-          y.data<float>()[index(b, ch, i)] = static_cast<float>(relu && out < 0.0 ? 0.0 : out);
+          const double d = x.data<float>()[index(b, ch, i)] - mean;
+          sq += d * d;
         }
+      }
+      stats.mean[static_cast<size_t>(b * groups + g)] = mean;
+      stats.var[static_cast<size_t>(b * groups + g)] = sq / count;
+    }
+  }
+  return ok_status();
+}
+
+Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias,
+                                       float eps, Tensor& y, Layout layout, bool relu, const Tensor* residual,
+                                       const GroupStats* stats) {
+  GroupStats own;
+  if (!stats) {
+    CK_TRY(do_group_stats(x, groups, layout, own));
+    stats = &own;
+  }
+  const bool nhwc = layout == Layout::kNHWC;
+  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
+  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  const int64_t cg = c / groups;
+  const auto index = [&](int64_t b, int64_t ch, int64_t i) { return nhwc ? (b * hw + i) * c + ch : (b * c + ch) * hw + i; };
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const auto k = static_cast<size_t>(b * groups + ch / cg);
+      const double mean = stats->mean[k], inv_std = 1.0 / std::sqrt(stats->var[k] + eps);
+      const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
+      for (int64_t i = 0; i < hw; ++i) {
+        const double v = x.data<float>()[index(b, ch, i)];
+        double out = static_cast<float>((v - mean) * inv_std * wv + bv);  // GroupNorm's own output
+        if (residual) out = static_cast<float>(out + residual->data<float>()[index(b, ch, i)]);
+        y.data<float>()[index(b, ch, i)] = static_cast<float>(relu && out < 0.0 ? 0.0 : out);
       }
     }
   }
