@@ -70,6 +70,7 @@ class CpuBackend final : public Backend {
   Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   static bool pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p);
   Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+  Status conv2d_nchw_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
   int64_t winograd_batch_bytes() const;
   Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,

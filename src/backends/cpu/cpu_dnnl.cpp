@@ -246,6 +246,9 @@ bool CpuBackend::bf16_supported() const {
 Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
   if (p.layout == Layout::kNHWC) return conv2d_nhwc(x, w, bias, p, y);
+  if (pointwise_few_outputs_applies(x, w, p) && x.raw() != y.raw()) {
+    return conv2d_nchw_pointwise_few_outputs(x, w, bias, y);
+  }
   if (w.dtype() != DType::F32) {
     return err(ErrorCode::kUnsupported, "conv2d: BF16 weights need NHWC maps on backend 'cpu'");
   }
