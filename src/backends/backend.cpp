@@ -296,6 +296,19 @@ Status Backend::resize_bilinear(const Tensor& x, Tensor& y) {
   return do_resize_bilinear(x, y);
 }
 
+Status Backend::add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+  CK_CHECK_T("add_resized_bilinear", "output", y, 4);
+  for (const Tensor* x : xs) {
+    CK_CHECK_T("add_resized_bilinear", "input", *x, 4);
+    if (x->size(0) != y.size(0) || x->size(3) != y.size(3) || x->size(1) < 1 || x->size(2) < 1) {
+      return err(ErrorCode::kInvalidArgument, "add_resized_bilinear: input ", shape_str(x->shape()),
+                 " does not resize to ", shape_str(y.shape()), " (channels-last, same N and C)");
+    }
+    if (x->raw() == y.raw()) return err(ErrorCode::kInvalidArgument, "add_resized_bilinear: an input is the output");
+  }
+  return do_add_resized_bilinear(xs, y, relu);
+}
+
 Status Backend::resize_bicubic(const Tensor& x, Tensor& y) {
   CK_TRY(check_resize(name(), "resize_bicubic", x, y));
   return do_resize_bicubic(x, y);
@@ -373,6 +386,9 @@ Status Backend::do_softmax(const Tensor&, Tensor&) { return unsupported("softmax
 Status Backend::do_attention(const Tensor&, const AttentionParams&, Tensor&) { return unsupported("attention"); }
 Status Backend::do_max_pool2x2(const Tensor&, Tensor&) { return unsupported("max_pool2x2"); }
 Status Backend::do_resize_bilinear(const Tensor&, Tensor&) { return unsupported("resize_bilinear"); }
+Status Backend::do_add_resized_bilinear(std::span<const Tensor* const>, Tensor&, bool) {
+  return unsupported("add_resized_bilinear");
+}
 Status Backend::do_resize_bicubic(const Tensor&, Tensor&) { return unsupported("resize_bicubic"); }
 Status Backend::do_concat(std::span<const Tensor* const>, int, Tensor&) { return unsupported("concat"); }
 Status Backend::do_add(const Tensor&, const Tensor&, Tensor&) { return unsupported("add"); }

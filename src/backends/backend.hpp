@@ -125,6 +125,10 @@ class Backend {
   Status max_pool2x2(const Tensor& x, Tensor& y);
   // NCHW resizes to y's spatial size; half-pixel centres (align_corners=False), no antialias.
   Status resize_bilinear(const Tensor& x, Tensor& y);
+  // Channels-last maps (N, H, W, C): y = [relu](y + up(xs[0]) + up(xs[1]) + ...), each x
+  // (N, h_i, w_i, C) resized bilinearly to y's size as resize_bilinear does, summed in order,
+  // in one pass over y (the decoders' multi-scale sum).
+  Status add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu);
   Status resize_bicubic(const Tensor& x, Tensor& y);  // A = -0.75, border replicated
   // Concatenates along `axis`; all other dims equal.
   Status concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
@@ -165,6 +169,7 @@ class Backend {
   virtual Status do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   virtual Status do_max_pool2x2(const Tensor& x, Tensor& y);
   virtual Status do_resize_bilinear(const Tensor& x, Tensor& y);
+  virtual Status do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu);
   virtual Status do_resize_bicubic(const Tensor& x, Tensor& y);
   virtual Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   virtual Status do_add(const Tensor& a, const Tensor& b, Tensor& y);

@@ -2,16 +2,18 @@
 
 #include "model/batchnorm_fold.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace ck {
 
 namespace {
 constexpr float kBatchNormEps = 1e-5f;
-}  // namespace
 
-Result<DecoderHead> DecoderHead::load(const WeightReader& w, const GreenFormerConfig& cfg, const std::string& prefix,
-                                      int64_t out_channels) {
+// One head folded: per scale i, rows [row0, row0 + d) of the stacked projection weight
+// (d, C_i) and, for scale 0, of the stacked bias.
+Status fold_head(const WeightReader& w, const GreenFormerConfig& cfg, const std::string& prefix, int64_t row0,
+                 std::array<Linear, 4>& folded) {
   const int64_t d = cfg.decoder_dim;
   CK_ASSIGN(Tensor fuse, w.get(prefix + ".linear_fuse.weight", {d, 4 * d, 1, 1}));  // (d, 4d)
   CK_ASSIGN(Tensor gamma, w.get(prefix + ".bn.weight", {d}));
@@ -22,13 +24,12 @@ Result<DecoderHead> DecoderHead::load(const WeightReader& w, const GreenFormerCo
   CK_ASSIGN(const FoldedConv fused, fold_batch_norm(fuse, nullptr, mean, var, gamma, beta, kBatchNormEps));
   const float* wf = fused.weight.data<float>();
   std::vector<double> bias(fused.bias.data<float>(), fused.bias.data<float>() + d);
-  DecoderHead head;
   for (int i = 0; i < 4; ++i) {
     const int64_t c = cfg.stage_dim(i);
     CK_ASSIGN(Linear lin, Linear::load(w, prefix + ".linear_c" + std::to_string(i + 1) + ".proj", c, d));
     // linear_fuse sees the concatenation [c4, c3, c2, c1]: scale i sits in block 3 - i.
     const int64_t block = 3 - i;
-    CK_ASSIGN(Tensor folded, new_tensor({d, c}));
+    float* out = folded[i].weight.data<float>() + row0 * c;
     std::vector<double> row(static_cast<size_t>(c));
     for (int64_t o = 0; o < d; ++o) {
       std::fill(row.begin(), row.end(), 0.0);
@@ -39,30 +40,60 @@ Result<DecoderHead> DecoderHead::load(const WeightReader& w, const GreenFormerCo
         for (int64_t j = 0; j < c; ++j) row[j] += f * wk[j];
         b += f * lin.bias.data<float>()[k];
       }
-      for (int64_t j = 0; j < c; ++j) folded.data<float>()[o * c + j] = static_cast<float>(row[j]);
+      for (int64_t j = 0; j < c; ++j) out[o * c + j] = static_cast<float>(row[j]);
       bias[o] += b;
     }
-    head.folded_[i].weight = folded;
   }
-  CK_ASSIGN(head.folded_[0].bias, new_tensor({d}));
-  for (int64_t o = 0; o < d; ++o) head.folded_[0].bias.data<float>()[o] = static_cast<float>(bias[o]);
-  CK_ASSIGN(head.classifier_, Conv2d::load(w, prefix + ".classifier", d, out_channels, 1, {}));
-  return head;
+  for (int64_t o = 0; o < d; ++o) folded[0].bias.data<float>()[row0 + o] = static_cast<float>(bias[o]);
+  return ok_status();
 }
 
-Result<Tensor> DecoderHead::forward(Backend& be, const std::array<TokenGrid, 4>& features) const {
-  const int64_t h = features[0].h, w = features[0].w;
-  // Scale 0 (S/4) needs no upsampling; the coarser scales are projected at their own size first.
-  CK_ASSIGN(Tensor fused_tokens, folded_[0](be, features[0].tokens));  // (h*w, d)
-  CK_ASSIGN(Tensor fused, tokens_to_map(be, fused_tokens, h, w));    // (1, d, h, w)
-  for (int i = 1; i < 4; ++i) {
-    CK_ASSIGN(Tensor proj, folded_[i](be, features[i].tokens));
-    CK_ASSIGN(Tensor map, tokens_to_map(be, proj, features[i].h, features[i].w));
-    CK_ASSIGN(Tensor up, resize_bilinear_to(be, map, h, w));
-    CK_TRY(be.add(fused, up, fused));
+}  // namespace
+
+Result<DecoderHeads> DecoderHeads::load(const WeightReader& w, const GreenFormerConfig& cfg) {
+  const int64_t d = cfg.decoder_dim;
+  DecoderHeads heads;
+  for (int i = 0; i < 4; ++i) {
+    CK_ASSIGN(heads.folded_[i].weight, new_tensor({2 * d, cfg.stage_dim(i)}));
   }
-  CK_TRY(be.unary(UnaryOp::kRelu, fused, fused));  // dropout is the identity in eval mode
-  return classifier_(be, fused);
+  CK_ASSIGN(heads.folded_[0].bias, new_tensor({2 * d}));
+  CK_TRY(fold_head(w, cfg, "alpha_decoder", 0, heads.folded_));
+  CK_TRY(fold_head(w, cfg, "fg_decoder", d, heads.folded_));
+
+  // Classifiers: alpha's (1, d) reads channels [0, d), fg's (3, d) reads [d, 2d).
+  CK_ASSIGN(const Conv2d alpha, Conv2d::load(w, "alpha_decoder.classifier", d, 1, 1, {}));
+  CK_ASSIGN(const Conv2d fg, Conv2d::load(w, "fg_decoder.classifier", d, 3, 1, {}));
+  Conv2d& cls = heads.classifier_;
+  cls.params = {1, 0, 1, Layout::kNHWC};
+  CK_ASSIGN(cls.weight, new_tensor({4, 2 * d, 1, 1}));
+  CK_ASSIGN(cls.bias, new_tensor({4}));
+  std::fill_n(cls.weight.data<float>(), cls.weight.numel(), 0.0f);
+  for (int64_t o = 0; o < 4; ++o) {
+    const Conv2d& src = o == 0 ? alpha : fg;
+    const int64_t so = o == 0 ? 0 : o - 1, col0 = o == 0 ? 0 : d;
+    std::copy_n(src.weight.data<float>() + so * d, d, cls.weight.data<float>() + o * 2 * d + col0);
+    cls.bias.data<float>()[o] = src.bias.data<float>()[so];
+  }
+  return heads;
+}
+
+Result<Tensor> DecoderHeads::forward(Backend& be, const std::array<TokenGrid, 4>& features) const {
+  const int64_t h = features[0].h, w = features[0].w, d2 = folded_[0].weight.size(0);
+  // Scale 0 (S/4) needs no upsampling; the coarser scales are projected at their own size,
+  // then upsampled and added to it in one pass, ReLU included (dropout is the identity).
+  CK_ASSIGN(Tensor fused, folded_[0](be, features[0].tokens));  // (h*w, 2d)
+  CK_ASSIGN(fused, fused.reshape({1, h, w, d2}));
+  std::array<Tensor, 3> coarse;
+  std::array<const Tensor*, 3> parts{};
+  for (int i = 1; i < 4; ++i) {
+    CK_ASSIGN(Tensor proj, folded_[i](be, features[i].tokens));  // (h_i*w_i, 2d)
+    CK_ASSIGN(coarse[i - 1], proj.reshape({1, features[i].h, features[i].w, d2}));
+    parts[i - 1] = &coarse[i - 1];
+  }
+  CK_TRY(be.add_resized_bilinear(parts, fused, /*relu=*/true));
+  CK_ASSIGN(Tensor logits, classifier_(be, fused));  // (1, h, w, 4)
+  CK_ASSIGN(logits, logits.reshape({h * w, 4}));
+  return tokens_to_map(be, logits, h, w);  // (1, 4, h, w)
 }
 
 }  // namespace ck

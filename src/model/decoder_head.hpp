@@ -1,4 +1,5 @@
-// CorridorKey's SegFormer-style decoder heads (alpha_decoder: 1 channel, fg_decoder: 3).
+// CorridorKey's SegFormer-style decoder heads (alpha_decoder: 1 channel, fg_decoder: 3), run
+// together.
 //
 // PyTorch computes, per head:
 //   c_i = linear_c{i}(feature_i)                      (256 channels at each scale)
@@ -8,6 +9,11 @@
 // affine map, so each 256x256 block of linear_fuse and the BatchNorm scale are folded into
 // linear_c{i} at load time: logits = classifier(relu(sum_i up(P_i feature_i) + b)). The
 // 1024-channel concatenation at S/4 is never built. Folding runs in double precision.
+//
+// Both heads read the same features, so their folded projections are stacked into one
+// 512-output projection per scale (alpha's 256 channels, then fg's), the sum is taken on
+// channels-last maps (no layout changes), and the two classifiers form one 1x1 convolution
+// 512 -> 4 whose rows each read their own head's half.
 #pragma once
 
 #include <array>
@@ -18,20 +24,18 @@
 
 namespace ck {
 
-class DecoderHead {
+class DecoderHeads {
  public:
-  // prefix: "alpha_decoder" or "fg_decoder"; out_channels 1 or 3.
-  static Result<DecoderHead> load(const WeightReader& w, const GreenFormerConfig& cfg, const std::string& prefix,
-                                  int64_t out_channels);
+  static Result<DecoderHeads> load(const WeightReader& w, const GreenFormerConfig& cfg);
 
-  // features at S/4, S/8, S/16, S/32 -> logits (1, out, S/4, S/4).
+  // features at S/4, S/8, S/16, S/32 -> logits (1, 4, S/4, S/4): alpha, then fg's three.
   Result<Tensor> forward(Backend& be, const std::array<TokenGrid, 4>& features) const;
 
  private:
-  // folded[i]: (decoder_dim, C_i) = diag(bn_scale) W_fuse[block of c_{i+1}] W_c{i+1}; the
-  // scale 0 projection carries every bias (upsampling preserves constants).
+  // folded[i]: (2 * decoder_dim, C_i), each head's diag(bn_scale) W_fuse[block of c_{i+1}]
+  // W_c{i+1}; the scale 0 projection carries every bias (upsampling preserves constants).
   std::array<Linear, 4> folded_;
-  Conv2d classifier_;
+  Conv2d classifier_;  // NHWC 1x1, (4, 2 * decoder_dim): block-diagonal
 };
 
 }  // namespace ck

@@ -26,8 +26,7 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   net.backend_ = &backend;
   net.cfg_ = cfg;
   CK_ASSIGN(net.encoder_, Hiera::load(w, cfg, img_size, backend));
-  CK_ASSIGN(net.alpha_decoder_, DecoderHead::load(w, cfg, "alpha_decoder", 1));
-  CK_ASSIGN(net.fg_decoder_, DecoderHead::load(w, cfg, "fg_decoder", 3));
+  CK_ASSIGN(net.decoders_, DecoderHeads::load(w, cfg));
   CK_ASSIGN(net.refiner_, Refiner::load(w, cfg));
   net.precision_ = precision;
   if (precision == Precision::kBF16) {
@@ -36,8 +35,7 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   return net;
 }
 
-Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* stages,
-                                                                 StageClock* clock) const {
+Result<Tensor> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* stages, StageClock* clock) const {
   Backend& be = *backend_;
   // The encoder's features live only here: gone before the full-resolution refiner runs.
   CK_ASSIGN(const auto features, encoder_.forward(be, x, clock));
@@ -47,14 +45,13 @@ Result<std::pair<Tensor, Tensor>> GreenFormer::encode_and_decode(const Tensor& x
       (*stages)["encoder_feature_" + std::to_string(i)] = map;
     }
   }
-  CK_ASSIGN(Tensor alpha_logits, alpha_decoder_.forward(be, features));
-  CK_ASSIGN(Tensor fg_logits, fg_decoder_.forward(be, features));
+  CK_ASSIGN(Tensor logits, decoders_.forward(be, features));
   lap(clock, "decoders");
   if (stages) {
-    (*stages)["alpha_logits"] = alpha_logits;
-    (*stages)["fg_logits"] = fg_logits;
+    (*stages)["alpha_logits"] = channel_slice(logits, 0, 1);
+    (*stages)["fg_logits"] = channel_slice(logits, 1, 3);
   }
-  return std::pair{alpha_logits, fg_logits};
+  return logits;
 }
 
 Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* stages, float refiner_scale,
@@ -67,15 +64,13 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
     if (stages) (*stages)[name] = t;
   };
   keep("input", x);
-  CK_ASSIGN(const auto logits, encode_and_decode(x, stages, clock));
-  const auto& [alpha_logits, fg_logits] = logits;  // (1, 1, S/4, S/4), (1, 3, S/4, S/4)
+  CK_ASSIGN(const Tensor logits, encode_and_decode(x, stages, clock));  // (1, 4, S/4, S/4)
 
   // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
   // side by side in one (1, 4, S, S) map, which is also the refiner's second input.
   CK_ASSIGN(Tensor logits_up, new_tensor({1, 4, s, s}));
+  CK_TRY(be.resize_bilinear(logits, logits_up));
   Tensor alpha_up = channel_slice(logits_up, 0, 1), fg_up = channel_slice(logits_up, 1, 3);
-  CK_TRY(be.resize_bilinear(alpha_logits, alpha_up));
-  CK_TRY(be.resize_bilinear(fg_logits, fg_up));
   CK_ASSIGN(Tensor coarse, apply_unary(be, UnaryOp::kSigmoid, logits_up));
   keep("alpha_logits_up", alpha_up);
   keep("fg_logits_up", fg_up);

@@ -53,13 +53,14 @@ class GreenFormer {
   Precision precision() const { return precision_; }
 
  private:
-  // x -> (alpha_logits, fg_logits) at S/4, storing the features and logits in `stages`.
-  Result<std::pair<Tensor, Tensor>> encode_and_decode(const Tensor& x, StageTensors* stages, StageClock* clock) const;
+  // x -> logits (1, 4, S/4, S/4): alpha, then fg; the features and both heads' logits go
+  // into `stages`.
+  Result<Tensor> encode_and_decode(const Tensor& x, StageTensors* stages, StageClock* clock) const;
 
   Backend* backend_ = nullptr;
   GreenFormerConfig cfg_;
   Hiera encoder_;
-  DecoderHead alpha_decoder_, fg_decoder_;
+  DecoderHeads decoders_;
   Refiner refiner_;
   Precision precision_ = Precision::kFP32;
 };

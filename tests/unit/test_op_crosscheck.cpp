@@ -165,6 +165,22 @@ std::vector<OpCase> make_cases() {
                        return cubic ? be.resize_bicubic(x, y) : be.resize_bilinear(x, y);
                      }});
   };
+  {
+    // The decoders' sum: y (S/4 map, channels-last) plus three coarser maps upsampled x2, x4,
+    // x8, then ReLU; and a non-integer ratio without the ReLU.
+    Tensor y0 = rnd({1, 32, 24, 40}), a = rnd({1, 16, 12, 40}), b = rnd({1, 8, 6, 40}), c = rnd({1, 4, 3, 40});
+    Tensor odd = rnd({1, 7, 5, 40});
+    cases.push_back({"add_resized_bilinear x2 x4 x8 + relu (NHWC)", y0.shape(), [=](Backend& be, Tensor& y) {
+                       std::memcpy(y.raw(), y0.raw(), y0.nbytes());
+                       const Tensor* parts[] = {&a, &b, &c};
+                       return be.add_resized_bilinear(parts, y, true);
+                     }});
+    cases.push_back({"add_resized_bilinear non-integer (NHWC)", y0.shape(), [=](Backend& be, Tensor& y) {
+                       std::memcpy(y.raw(), y0.raw(), y0.nbytes());
+                       const Tensor* parts[] = {&odd};
+                       return be.add_resized_bilinear(parts, y, false);
+                     }});
+  }
   resize("bilinear decoder c4 x8 up 256ch", {1, 256, 16, 16}, 128, 128, false);
   resize("bilinear logits x4 up", {1, 3, 128, 128}, 512, 512, false);
   resize("bilinear non-integer down", {1, 3, 100, 60}, 37, 23, false);

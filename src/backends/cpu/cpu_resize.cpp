@@ -1,4 +1,5 @@
 // Separable resizes: a horizontal pass into a row cache, then the vertical blend, per plane.
+#include <span>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.hpp"
@@ -47,6 +48,48 @@ void resize_separable(const Tensor& x, Tensor& y, const std::vector<Taps<N>>& ty
 
 Status CpuBackend::do_resize_bilinear(const Tensor& x, Tensor& y) {
   resize_separable<2>(x, y, bilinear_taps(x.size(2), y.size(2)), bilinear_taps(x.size(3), y.size(3)));
+  return ok_status();
+}
+
+// Per output row: each input's two source rows blended with the row's taps, then for each
+// output pixel the two columns' taps: the same arithmetic per value as resize_separable
+// (horizontal, then vertical), vectorised over channels; the sums join y in input order.
+Status CpuBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+  const int64_t n = y.size(0), ho = y.size(1), wo = y.size(2), c = y.size(3);
+  std::vector<std::vector<Taps<2>>> ty, tx;
+  for (const Tensor* x : xs) {
+    ty.push_back(bilinear_taps(x->size(1), ho));
+    tx.push_back(bilinear_taps(x->size(2), wo));
+  }
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t oy = 0; oy < ho; ++oy) {
+      for (int64_t ox = 0; ox < wo; ++ox) {
+        float* out = y.data<float>() + ((b * ho + oy) * wo + ox) * c;
+        for (size_t i = 0; i < xs.size(); ++i) {
+          const Tensor& x = *xs[i];
+          const int64_t w = x.size(2);
+          const Taps<2>& vy = ty[i][static_cast<size_t>(oy)];
+          const Taps<2>& vx = tx[i][static_cast<size_t>(ox)];
+          const float* base = x.data<float>() + b * x.size(1) * w * c;
+          const float* r00 = base + (vy.index[0] * w + vx.index[0]) * c;
+          const float* r01 = base + (vy.index[0] * w + vx.index[1]) * c;
+          const float* r10 = base + (vy.index[1] * w + vx.index[0]) * c;
+          const float* r11 = base + (vy.index[1] * w + vx.index[1]) * c;
+#pragma omp simd
+          for (int64_t ch = 0; ch < c; ++ch) {
+            const float top = vx.weight[0] * r00[ch] + vx.weight[1] * r01[ch];
+            const float bottom = vx.weight[0] * r10[ch] + vx.weight[1] * r11[ch];
+            out[ch] += vy.weight[0] * top + vy.weight[1] * bottom;
+          }
+        }
+        if (relu) {
+#pragma omp simd
+          for (int64_t ch = 0; ch < c; ++ch) out[ch] = out[ch] > 0.0f ? out[ch] : 0.0f;
+        }
+      }
+    }
+  }
   return ok_status();
 }
 

@@ -27,6 +27,7 @@ class ReferenceBackend final : public Backend {
   Status do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) override;
   Status do_max_pool2x2(const Tensor& x, Tensor& y) override;
   Status do_resize_bilinear(const Tensor& x, Tensor& y) override;
+  Status do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) override;
   Status do_resize_bicubic(const Tensor& x, Tensor& y) override;
   Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) override;
   Status do_add(const Tensor& a, const Tensor& b, Tensor& y) override;
