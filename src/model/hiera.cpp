@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "model/hiera.hpp"
 
 #include <cmath>
@@ -57,9 +58,20 @@ Result<Tensor> resize_pos_embed(Backend& be, const Tensor& pos_embed, int64_t gr
   const int64_t tokens = pos_embed.size(1), c = pos_embed.size(2);
   CK_ASSIGN(Tensor flat, pos_embed.reshape({tokens, c}));
   if (src == grid) return flat;
-  CK_ASSIGN(Tensor map, tokens_to_map(be, flat, src, src));  // (1, C, g, g)
+  // A few channels at a time: the official 512-grid pos_embed as a whole map would be a
+  // second 117 MB copy, at the moment the whole checkpoint is in memory.
+  constexpr int64_t kChannels = 16;
   CK_ASSIGN(Tensor resized, new_tensor({1, c, grid, grid}));
-  CK_TRY(be.resize_bicubic(map, resized));
+  CK_ASSIGN(Tensor part, new_tensor({1, std::min(kChannels, c), src, src}));
+  for (int64_t c0 = 0; c0 < c; c0 += kChannels) {
+    const int64_t n = std::min(kChannels, c - c0);
+    const Tensor map = channel_slice(part, 0, n);  // (1, n, g, g) from tokens' columns c0..c0+n
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t k = 0; k < n; ++k) map.data<float>()[k * tokens + t] = flat.data<float>()[t * c + c0 + k];
+    }
+    Tensor out = channel_slice(resized, c0, n);
+    CK_TRY(be.resize_bicubic(map, out));
+  }
   return map_to_tokens(be, resized);
 }
 
