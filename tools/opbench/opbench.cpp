@@ -103,6 +103,7 @@ std::vector<Bench> make_benches() {
   attention("attention global 1024 tok, 8 heads (S=512 stage 2)", 32, 8, 32);
   attention("attention global bf16 1024 tok, 8 heads (S=512 stage 2)", 32, 8, 32, true);
   attention("attention 8x8 windows, 2 heads (S=512 stage 0)", 128, 2, 8);
+  attention("attention 4x4 windows, 4 heads (S=512 stage 1)", 64, 4, 4);
   {
     Tensor x = filled({1, 64, 512, 512}, seed++), w = filled({64}, seed++), b = filled({64}, seed++);
     v.push_back({"group_norm 64ch at 512", 2.0 * 4 * x.numel(), "GB/s", x.shape(),
