@@ -154,11 +154,11 @@ Status Backend::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* 
   if (const ConvInputNorm* in = fusion.input_norm) {
     if (x.raw() == y.raw()) {  // x is consumed anyway: normalise it where it lies
       CK_TRY(do_group_norm(x, in->stats->groups, *in->weight, *in->bias, in->eps, y, p.layout, in->relu, nullptr,
-                           in->stats));
+                           *in->stats));
     } else {
       CK_ASSIGN(normed, Tensor::empty(x.shape()));
       CK_TRY(do_group_norm(x, in->stats->groups, *in->weight, *in->bias, in->eps, normed, p.layout, in->relu,
-                           nullptr, in->stats));
+                           nullptr, *in->stats));
       src = &normed;
     }
   }
@@ -195,13 +195,21 @@ Status Backend::group_norm(const Tensor& x, int groups, const Tensor& weight, co
     CK_CHECK_T("group_norm", "residual", *residual, 4);
     CK_TRY(check_shape("group_norm", "residual", *residual, x.shape()));
   }
-  if (stats) {
-    if (stats->groups != groups) {
-      return err(ErrorCode::kInvalidArgument, "group_norm: statistics of ", stats->groups, " groups for ", groups);
-    }
-    CK_TRY(check_group_stats("group_norm", "statistics", *stats, x.size(0), c));
+  if (!stats) {
+    GroupStats own;
+    CK_TRY(do_group_stats(x, groups, layout, own));
+    return do_group_norm(x, groups, weight, bias, eps, y, layout, relu, residual, own);
   }
-  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu, residual, stats);
+  if (stats->groups != groups) {
+    return err(ErrorCode::kInvalidArgument, "group_norm: statistics of ", stats->groups, " groups for ", groups);
+  }
+  CK_TRY(check_group_stats("group_norm", "statistics", *stats, x.size(0), c));
+  return do_group_norm(x, groups, weight, bias, eps, y, layout, relu, residual, *stats);
+}
+
+MapDims map_dims(const Tensor& x, Layout layout) {
+  const bool nhwc = layout == Layout::kNHWC;
+  return {x.size(0), nhwc ? x.size(3) : x.size(1), nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3)};
 }
 
 Status Backend::group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
@@ -371,7 +379,7 @@ Status Backend::do_layer_norm(const Tensor&, const Tensor&, const Tensor&, float
   return unsupported("layer_norm");
 }
 Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, float, Tensor&, Layout, bool,
-                              const Tensor*, const GroupStats*) {
+                              const Tensor*, const GroupStats&) {
   return unsupported("group_norm");
 }
 Status Backend::do_group_stats(const Tensor&, int, Layout, GroupStats&) {

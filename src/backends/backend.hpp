@@ -51,6 +51,12 @@ struct GroupStats {
   std::vector<double> mean, var;  // var: the biased variance (divided by the count)
 };
 
+// N, C and H*W of a map in either layout.
+struct MapDims {
+  int64_t n, c, hw;
+};
+MapDims map_dims(const Tensor& x, Layout layout);
+
 // A GroupNorm (then an optional ReLU), with statistics computed earlier, that a convolution
 // applies to its input as it reads it; zero padding applies to the normalised input.
 struct ConvInputNorm {
@@ -160,7 +166,7 @@ class Backend {
                                  Tensor& y, const ConvFusion& fusion);
   virtual Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y);
   virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                               Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats* stats);
+                               Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats& stats);
   virtual Status do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats);
   virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                                const Tensor& bias, float eps, Tensor& y);

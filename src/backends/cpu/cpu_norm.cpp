@@ -145,8 +145,7 @@ void group_norm_affine(const GroupStats& stats, int64_t sample, const float* wei
 
 Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
   const bool nhwc = layout == Layout::kNHWC;
-  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
-  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  const auto [n, c, hw] = map_dims(x, layout);
   stats.groups = groups;
   stats.mean.assign(static_cast<size_t>(n * groups), 0.0);
   stats.var.assign(stats.mean.size(), 0.0);
@@ -165,18 +164,13 @@ Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, Gr
 
 // y = x * scale + offset per channel (+ residual, then ReLU): one pass over memory.
 Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
-                                 Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats* stats) {
-  GroupStats own;
-  if (!stats) {
-    CK_TRY(do_group_stats(x, groups, layout, own));
-    stats = &own;
-  }
+                                 Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats& stats) {
+  (void)groups;  // the statistics carry the grouping
   const bool nhwc = layout == Layout::kNHWC;
-  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
-  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  const auto [n, c, hw] = map_dims(x, layout);
   std::vector<float> scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
   for (int64_t b = 0; b < n; ++b) {
-    group_norm_affine(*stats, b, weight.data<float>(), bias.data<float>(), eps, c, scale.data(), offset.data());
+    group_norm_affine(stats, b, weight.data<float>(), bias.data<float>(), eps, c, scale.data(), offset.data());
     const float* xb = x.data<float>() + b * hw * c;
     float* yb = y.data<float>() + b * hw * c;
     const float* rb = residual ? residual->data<float>() + b * hw * c : nullptr;

@@ -18,7 +18,7 @@ class ReferenceBackend final : public Backend {
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;
   Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
                        Tensor& y, Layout layout, bool relu, const Tensor* residual,
-                       const GroupStats* stats) override;
+                       const GroupStats& stats) override;
   Status do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) override;
   Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
                        const Tensor& bias, float eps, Tensor& y) override;

@@ -40,8 +40,7 @@ Status ReferenceBackend::do_layer_norm(const Tensor& x, const Tensor& weight, co
 
 Status ReferenceBackend::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
   const bool nhwc = layout == Layout::kNHWC;
-  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
-  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  const auto [n, c, hw] = map_dims(x, layout);
   const int64_t cg = c / groups;
   const auto index = [&](int64_t b, int64_t ch, int64_t i) { return nhwc ? (b * hw + i) * c + ch : (b * c + ch) * hw + i; };
   stats.groups = groups;
@@ -71,21 +70,15 @@ Status ReferenceBackend::do_group_stats(const Tensor& x, int groups, Layout layo
 
 Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias,
                                        float eps, Tensor& y, Layout layout, bool relu, const Tensor* residual,
-                                       const GroupStats* stats) {
-  GroupStats own;
-  if (!stats) {
-    CK_TRY(do_group_stats(x, groups, layout, own));
-    stats = &own;
-  }
+                                       const GroupStats& stats) {
   const bool nhwc = layout == Layout::kNHWC;
-  const int64_t n = x.size(0), c = nhwc ? x.size(3) : x.size(1);
-  const int64_t hw = nhwc ? x.size(1) * x.size(2) : x.size(2) * x.size(3);
+  const auto [n, c, hw] = map_dims(x, layout);
   const int64_t cg = c / groups;
   const auto index = [&](int64_t b, int64_t ch, int64_t i) { return nhwc ? (b * hw + i) * c + ch : (b * c + ch) * hw + i; };
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t ch = 0; ch < c; ++ch) {
       const auto k = static_cast<size_t>(b * groups + ch / cg);
-      const double mean = stats->mean[k], inv_std = 1.0 / std::sqrt(stats->var[k] + eps);
+      const double mean = stats.mean[k], inv_std = 1.0 / std::sqrt(stats.var[k] + eps);
       const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
       for (int64_t i = 0; i < hw; ++i) {
         const double v = x.data<float>()[index(b, ch, i)];
