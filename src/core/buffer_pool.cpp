@@ -123,7 +123,11 @@ struct BufferPool::State {
     }
     const size_t begin = plan_offsets[k], end = begin + bytes;
     if (arena->overlaps_live(begin, end)) return nullptr;
-    arena->live.emplace(begin, end);
+    try {
+      arena->live.emplace(begin, end);
+    } catch (const std::bad_alloc&) {
+      return nullptr;  // served the other way
+    }
     ++stats.planned;
     return arena->base + begin;
   }
