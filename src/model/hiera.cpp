@@ -66,8 +66,13 @@ Result<Tensor> resize_pos_embed(Backend& be, const Tensor& pos_embed, int64_t gr
   for (int64_t c0 = 0; c0 < c; c0 += kChannels) {
     const int64_t n = std::min(kChannels, c - c0);
     const Tensor map = channel_slice(part, 0, n);  // (1, n, g, g) from tokens' columns c0..c0+n
-    for (int64_t t = 0; t < tokens; ++t) {
-      for (int64_t k = 0; k < n; ++k) map.data<float>()[k * tokens + t] = flat.data<float>()[t * c + c0 + k];
+    constexpr int64_t kTokens = 256;  // a block of tokens' rows stays in cache while it is spread
+    for (int64_t t0 = 0; t0 < tokens; t0 += kTokens) {
+      const int64_t t1 = std::min(tokens, t0 + kTokens);
+      for (int64_t k = 0; k < n; ++k) {
+        float* dst = map.data<float>() + k * tokens;
+        for (int64_t t = t0; t < t1; ++t) dst[t] = flat.data<float>()[t * c + c0 + k];
+      }
     }
     Tensor out = channel_slice(resized, c0, n);
     CK_TRY(be.resize_bicubic(map, out));
