@@ -153,5 +153,48 @@ TEST(BackendErrors, ShapeMismatchNamesTheOpAndShapes) {
   EXPECT_NE(st.error().message.find("does not tile"), std::string::npos);
 }
 
+// The fused forms' extra inputs are checked as carefully as the plain ones.
+TEST(BackendErrors, FusedOperandsAreChecked) {
+  for (BackendKind kind : {BackendKind::kCpu, BackendKind::kReference}) {
+    auto be = make_backend(kind);
+    SCOPED_TRACE(std::string(be->name()));
+    const auto expect_error = [](const Status& st, const std::string& says) {
+      ASSERT_FALSE(st.ok());
+      EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+      EXPECT_NE(st.error().message.find(says), std::string::npos) << st.error().message;
+    };
+    // linear: a residual of another shape, or the output itself.
+    Tensor x = random_tensor({4, 8}, 1), w = random_tensor({6, 8}, 2), y = unwrap(Tensor::empty({4, 6}));
+    Tensor wrong = random_tensor({4, 5}, 3);
+    expect_error(be->linear(x, w, nullptr, y, {.residual = &wrong}), "residual");
+    expect_error(be->linear(x, w, nullptr, y, {.residual = &y}), "must not be the output");
+    // group_norm: statistics of another grouping or sample count.
+    Tensor map = random_tensor({1, 16, 5, 5}, 4), gamma = random_tensor({16}, 5), beta = random_tensor({16}, 6);
+    Tensor out = unwrap(Tensor::empty(map.shape()));
+    GroupStats stats;
+    ASSERT_TRUE(be->group_stats(map, 4, Layout::kNCHW, stats).ok());
+    expect_error(be->group_norm(map, 8, gamma, beta, 1e-5f, out, Layout::kNCHW, false, nullptr, &stats),
+                 "statistics of 4 groups for 8");
+    GroupStats short_stats = stats;
+    short_stats.var.pop_back();
+    expect_error(be->group_norm(map, 4, gamma, beta, 1e-5f, out, Layout::kNCHW, false, nullptr, &short_stats),
+                 "statistics");
+    expect_error(be->group_stats(map, 3, Layout::kNCHW, stats), "do not split into 3 groups");
+    // conv2d: an input norm without weights, output groups that do not divide the channels.
+    Tensor cw = random_tensor({16, 16, 3, 3}, 7), cy = unwrap(Tensor::empty({1, 16, 5, 5}));
+    const ConvInputNorm no_weights{&stats, nullptr, &beta, 1e-5f, false};
+    expect_error(be->conv2d(map, cw, nullptr, {1, 1, 1}, cy, {.input_norm = &no_weights}), "input norm");
+    GroupStats got;
+    expect_error(be->conv2d(map, cw, nullptr, {1, 1, 1}, cy, {.output_stats = &got, .output_groups = 3}),
+                 "do not split into 3 groups");
+    // add_resized_bilinear: another channel count; the output as an input.
+    Tensor nhwc = random_tensor({1, 8, 8, 16}, 8), other = random_tensor({1, 4, 4, 12}, 9);
+    const Tensor* bad[] = {&other};
+    expect_error(be->add_resized_bilinear(bad, nhwc, false), "does not resize");
+    const Tensor* self[] = {&nhwc};
+    expect_error(be->add_resized_bilinear(self, nhwc, false), "an input is the output");
+  }
+}
+
 }  // namespace
 }  // namespace ck::test
