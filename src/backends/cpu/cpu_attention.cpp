@@ -3,6 +3,7 @@
 // blocks per thread whatever the token count (16,384 tokens at S = 2048 need no N^2 buffer).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include <oneapi/dnnl/dnnl.h>
@@ -48,6 +49,56 @@ void load_query(const WindowGeometry& g, const float* qkv, int wy, int wx, int64
   for (int d = 0; d < p.head_dim; ++d) dst[d] = std::max(std::max(a[d], b[d]), std::max(c[d], e[d])) * p.scale;
 }
 
+// o (rows x 56, rows `ldo` apart) += p (rows x bk, rows `ldp` apart) @ v (bk x 56, rows `ldv`
+// apart), R rows at a time in registers: 56 columns are three 16-wide and one 8-wide vector.
+// oneDNN's sgemm packs both operands on every call, which for these 128 x 512 x 56 products
+// costs as much as the arithmetic. Sums run over k in order: deterministic.
+using Vec16 = float __attribute__((vector_size(64)));
+using Vec8 = float __attribute__((vector_size(32)));
+
+template <int R>
+void weighted_values_rows(const float* p, int64_t ldp, int64_t bk, const float* v, int64_t ldv, float* o,
+                          int64_t ldo) {
+  Vec16 a[R][3];
+  Vec8 t[R];
+  for (int r = 0; r < R; ++r) {
+    std::memcpy(&a[r][0], o + r * ldo, 64);
+    std::memcpy(&a[r][1], o + r * ldo + 16, 64);
+    std::memcpy(&a[r][2], o + r * ldo + 32, 64);
+    std::memcpy(&t[r], o + r * ldo + 48, 32);
+  }
+  for (int64_t k = 0; k < bk; ++k) {
+    const float* vk = v + k * ldv;
+    Vec16 b0, b1, b2;
+    Vec8 b3;
+    std::memcpy(&b0, vk, 64);
+    std::memcpy(&b1, vk + 16, 64);
+    std::memcpy(&b2, vk + 32, 64);
+    std::memcpy(&b3, vk + 48, 32);
+    for (int r = 0; r < R; ++r) {
+      const float pk = p[r * ldp + k];
+      a[r][0] += pk * b0;
+      a[r][1] += pk * b1;
+      a[r][2] += pk * b2;
+      t[r] += pk * b3;
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    std::memcpy(o + r * ldo, &a[r][0], 64);
+    std::memcpy(o + r * ldo + 16, &a[r][1], 64);
+    std::memcpy(o + r * ldo + 32, &a[r][2], 64);
+    std::memcpy(o + r * ldo + 48, &t[r], 32);
+  }
+}
+
+void weighted_values(const float* p, int64_t ldp, int64_t bq, int64_t bk, const float* v, int64_t ldv, float* o,
+                     int64_t ldo) {
+  constexpr int kRows = 6;
+  int64_t i = 0;
+  for (; i + kRows <= bq; i += kRows) weighted_values_rows<kRows>(p + i * ldp, ldp, bk, v, ldv, o + i * ldo, ldo);
+  for (; i < bq; ++i) weighted_values_rows<1>(p + i * ldp, ldp, bk, v, ldv, o + i * ldo, ldo);
+}
+
 // One step of streaming attention for a block of bq queries against a block of bk keys:
 // s = q K^T (keys and values as rows, `ldk` / `ldv` floats apart), the online softmax over s
 // (rescaling what o holds when a row's running max m grows; l is the running sum), then
@@ -62,7 +113,11 @@ bool attend_key_block(const float* q, int64_t bq, int hd, const float* keys, int
 #pragma omp simd
     for (int d = 0; d < hd; ++d) orow[d] *= corr;
   }
-  ok = ok && dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s, lds, values, ldv, 1.0f, o, hd) == dnnl_success;
+  if (hd == 56) {
+    weighted_values(s, lds, bq, bk, values, ldv, o, hd);
+  } else {
+    ok = ok && dnnl_sgemm('N', 'N', bq, hd, bk, 1.0f, s, lds, values, ldv, 1.0f, o, hd) == dnnl_success;
+  }
   return ok;
 }
 
