@@ -105,8 +105,8 @@ def executed_gflop(s: int) -> dict[str, float]:
 def gemm_peak_gflops(threads: int) -> float:
     """The fp32 GEMM rate `ck_opbench` measures at the network's fastest GEMM shape (the
     stage-2 MLP's 1024 x 448 -> 1792 linear), the same threads."""
-    out = subprocess.run([str(ROOT / "build" / "tools" / "ck_opbench"), "--threads", str(threads), "--runs", "20"],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([str(ROOT / "build" / "tools" / "ck_opbench"), "--threads", str(threads), "--runs", "20",
+                          "--only", "linear stage2 mlp.fc1"], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith("linear stage2 mlp.fc1"):
             return float(line.split("ms")[1].split()[0])
@@ -222,7 +222,7 @@ def main(argv: list[str]) -> int:
     summary.append(f"- Machine limit: the fp32 engine executes {sum(flops.values()):.0f} GFLOP (backbone "
                    f"{flops['backbone']:.0f}, folded decoders {flops['decoders']:.1f}, refiner with Winograd "
                    f"{flops['refiner']:.0f}); at the fp32 GEMM peak measured in this run ({peak:.0f} GFLOP/s, "
-                   f"`ck_opbench --threads {a.threads} --runs 20`, oneDNN linear 1024 x 448 -> 1792) that is "
+                   f"`ck_opbench --threads {a.threads} --runs 20 --only "linear stage2 mlp.fc1"`, oneDNN linear 1024 x 448 -> 1792) that is "
                    f"{floor:.3f} s; corridorkey-cpp fp32 runs at {ours_median['fp32'] / floor:.2f}x it.")
     summary.append(f"- PyTorch eager fp32 against corridorkey-cpp fp32: "
                    f"{med(rows[0][2]) / ours_median['fp32']:.2f}x.")

@@ -132,13 +132,15 @@ std::vector<Bench> make_benches() {
 int main(int argc, char** argv) {
   int threads = 2, runs = 5;
   bool with_reference = false;
+  std::string only;  // run only the ops whose name contains this
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
     else if (a == "--with-reference") with_reference = true;
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: ck_opbench [--threads N] [--runs N] [--with-reference]\n");
+      std::fprintf(stderr, "usage: ck_opbench [--threads N] [--runs N] [--with-reference] [--only TEXT]\n");
       return 2;
     }
   }
@@ -151,6 +153,7 @@ int main(int argc, char** argv) {
   auto ref = make_reference_backend();
   std::printf("%-52s %12s %14s %14s\n", "op", "cpu median", "cpu rate", with_reference ? "ref rate" : "");
   for (const Bench& b : make_benches()) {
+    if (b.name.find(only) == std::string::npos) continue;
     const double t = median_seconds(*cpu, b, runs);
     std::printf("%-52s %9.2f ms %8.1f %-7s", b.name.c_str(), t * 1e3, b.work / t * 1e-9, b.unit);
     if (with_reference) {
