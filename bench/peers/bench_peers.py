@@ -222,7 +222,7 @@ def main(argv: list[str]) -> int:
     summary.append(f"- Machine limit: the fp32 engine executes {sum(flops.values()):.0f} GFLOP (backbone "
                    f"{flops['backbone']:.0f}, folded decoders {flops['decoders']:.1f}, refiner with Winograd "
                    f"{flops['refiner']:.0f}); at the fp32 GEMM peak measured in this run ({peak:.0f} GFLOP/s, "
-                   f"`ck_opbench --threads {a.threads} --runs 20 --only "linear stage2 mlp.fc1"`, oneDNN linear 1024 x 448 -> 1792) that is "
+                   f"`ck_opbench --threads {a.threads} --runs 20 --only 'linear stage2 mlp.fc1'`, oneDNN linear 1024 x 448 -> 1792) that is "
                    f"{floor:.3f} s; corridorkey-cpp fp32 runs at {ours_median['fp32'] / floor:.2f}x it.")
     summary.append(f"- PyTorch eager fp32 against corridorkey-cpp fp32: "
                    f"{med(rows[0][2]) / ours_median['fp32']:.2f}x.")
