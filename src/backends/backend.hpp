@@ -6,9 +6,9 @@
 
 #include <memory>
 #include <span>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.hpp"
 #include "core/tensor.hpp"
@@ -30,12 +30,6 @@ struct Conv2dParams {
   Layout layout = Layout::kNCHW;
 };
 
-// Hiera mask-unit attention over tokens kept in raster order.
-// qkv: (grid_h * grid_w, 3 * heads * head_dim), columns laid out [q|k|v][head][head_dim].
-// Keys and values of a query are the tokens of its aligned window of window_h x window_w
-// tokens (window == grid for global attention). With q_pool, queries are the 2x2 max-pool of
-// q over the grid (per head), so the output grid is (grid_h/2, grid_w/2).
-// out: (out_h * out_w, heads * head_dim), raster order, heads concatenated.
 // What a linear layer does to its result before storing it: y = gelu?(x @ w^T + bias) +
 // residual. Fused into the GEMM where the backend can (no extra pass over y), otherwise
 // applied after it; the residual (same shape as y, never y itself) is only read.
@@ -77,6 +71,12 @@ struct ConvFusion {
   int output_groups = 0;
 };
 
+// Hiera mask-unit attention over tokens kept in raster order.
+// qkv: (grid_h * grid_w, 3 * heads * head_dim), columns laid out [q|k|v][head][head_dim].
+// Keys and values of a query are the tokens of its aligned window of window_h x window_w
+// tokens (window == grid for global attention). With q_pool, queries are the 2x2 max-pool of
+// q over the grid (per head), so the output grid is (grid_h/2, grid_w/2).
+// out: (out_h * out_w, heads * head_dim), raster order, heads concatenated.
 struct AttentionParams {
   int heads = 1;
   int head_dim = 1;
