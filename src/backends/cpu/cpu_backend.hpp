@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "backends/backend.hpp"
@@ -72,6 +73,10 @@ class CpuBackend final : public Backend {
   static bool pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p);
   Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   Status conv2d_nchw_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
+  // The Winograd path's result, or nothing when it does not apply or oneDNN refused it
+  // (before anything was written): the caller then takes another path.
+  std::optional<Status> try_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+                                     Tensor& y, const ConvFusion* fusion);
   bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
   int64_t winograd_batch_bytes() const;
   Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,

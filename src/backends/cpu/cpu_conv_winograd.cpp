@@ -18,6 +18,7 @@
 // the F(4x4) kernel is used; where oneDNN refuses it, the direct kernel runs instead.
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.hpp"
@@ -60,16 +61,16 @@ WinogradPlan plan_for(const Tensor& x, int64_t o, int64_t dilation, int64_t batc
 }
 
 // Moments per channel group of output row r of one tile (nChw16c: channel block, row,
-// column, 16): a sum pass, then squared deviations from the row's own group means.
+// column, 16): a sum pass, then squared deviations from the row's own group means. `acc` and
+// `mean` are o floats of the calling thread's scratch.
 void tile_row_moments(const float* tile, int64_t band, int64_t pw, int64_t o, int64_t r, int64_t groups,
-                      GroupMoments* out) {
+                      GroupMoments* out, float* acc, float* mean) {
   const int64_t cg = o / groups;
-  std::vector<float> acc(static_cast<size_t>(o)), mean(static_cast<size_t>(o));
   const auto pass = [&](bool deviations) {
-    std::fill(acc.begin(), acc.end(), 0.0f);
+    std::fill_n(acc, o, 0.0f);
     for (int64_t blk = 0; blk < o / kBlock; ++blk) {
-      float* a = acc.data() + blk * kBlock;
-      const float* m = mean.data() + blk * kBlock;
+      float* a = acc + blk * kBlock;
+      const float* m = mean + blk * kBlock;
       for (int64_t j = 0; j < pw; ++j) {
         const float* v = tile + ((blk * band + r) * pw + j) * kBlock;
 #pragma omp simd
@@ -81,14 +82,14 @@ void tile_row_moments(const float* tile, int64_t band, int64_t pw, int64_t o, in
   pass(false);
   for (int64_t g = 0; g < groups; ++g) {
     double sum = 0.0;
-    for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) sum += acc[static_cast<size_t>(ch)];
+    for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) sum += acc[ch];
     out[g] = {count, sum / count, 0.0};
-    std::fill(mean.begin() + g * cg, mean.begin() + (g + 1) * cg, static_cast<float>(sum / count));
+    std::fill_n(mean + g * cg, cg, static_cast<float>(sum / count));
   }
   pass(true);
   for (int64_t g = 0; g < groups; ++g) {
     double m2 = 0.0;
-    for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) m2 += acc[static_cast<size_t>(ch)];
+    for (int64_t ch = g * cg; ch < (g + 1) * cg; ++ch) m2 += acc[ch];
     out[g].m2 = m2;
   }
 }
@@ -110,14 +111,18 @@ int64_t CpuBackend::winograd_batch_bytes() const {
   return std::min(kBatchBytes, static_cast<int64_t>(conv_band_bytes_));
 }
 
+std::optional<Status> CpuBackend::try_winograd(const Tensor& x, const Tensor& w, const Tensor* bias,
+                                               const Conv2dParams& p, Tensor& y, const ConvFusion* fusion) {
+  if (!winograd_applies(x, w, p)) return std::nullopt;
+  Status st = conv2d_nhwc_winograd(x, w, bias, p, y, fusion);
+  // Refused only before anything is written (every call of a convolution has one shape).
+  if (!st.ok() && st.error().code == ErrorCode::kUnsupported) return std::nullopt;
+  return st;
+}
+
 Status CpuBackend::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                    Tensor& y, const ConvFusion& fusion) {
-  if (p.layout == Layout::kNHWC && x.size(0) == 1 && !pointwise_few_outputs_applies(x, w, p) &&
-      winograd_applies(x, w, p)) {
-    // Refused only before anything is written (every call of a convolution has one shape).
-    const Status st = conv2d_nhwc_winograd(x, w, bias, p, y, &fusion);
-    if (st.ok() || st.error().code != ErrorCode::kUnsupported) return st;
-  }
+  if (std::optional<Status> st = try_winograd(x, w, bias, p, y, &fusion)) return *st;
   return Backend::do_conv2d_fused(x, w, bias, p, y, fusion);
 }
 
@@ -226,26 +231,31 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     }
     CK_TRY(winograd_conv3x3(n, c, band + 2, pw + 2, tile_in, w, bias, tile_out, prepared_weights));
     // Copy out: output row r of tile t is phase row b*band + r.
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t gi = 0; gi < groups; ++gi) {
-      for (int64_t r = 0; r < band; ++r) {
-        const int64_t g = g0 + gi, py = g / bands, b = g % bands;
-        const int64_t px0 = std::max(t0, g * d) - g * d, px1 = std::min(t0 + n, (g + 1) * d) - g * d;
-        float* const row = ys + ((b * band + r) * d + py) * wd * o;
-        for (int64_t j = 0; j < pw; ++j) {
-          for (int64_t px = px0; px < px1; ++px) {
-            const float* base = tile_out + (g * d + px - t0) * out_tile;
-            float* const px_out = row + (j * d + px) * o;
-            for (int64_t blk = 0; blk < ob; ++blk) {
-              std::memcpy(px_out + blk * kBlock, base + ((blk * band + r) * pw + j) * kBlock, kBlock * sizeof(float));
+#pragma omp parallel
+    {
+      std::vector<float> moment_scratch(static_cast<size_t>(og > 0 ? 2 * o : 0));
+#pragma omp for collapse(2) schedule(static)
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        for (int64_t r = 0; r < band; ++r) {
+          const int64_t g = g0 + gi, py = g / bands, b = g % bands;
+          const int64_t px0 = std::max(t0, g * d) - g * d, px1 = std::min(t0 + n, (g + 1) * d) - g * d;
+          float* const row = ys + ((b * band + r) * d + py) * wd * o;
+          for (int64_t j = 0; j < pw; ++j) {
+            for (int64_t px = px0; px < px1; ++px) {
+              const float* base = tile_out + (g * d + px - t0) * out_tile;
+              float* const px_out = row + (j * d + px) * o;
+              for (int64_t blk = 0; blk < ob; ++blk) {
+                std::memcpy(px_out + blk * kBlock, base + ((blk * band + r) * pw + j) * kBlock, kBlock * sizeof(float));
+              }
             }
           }
-        }
-        if (og > 0) {
-          for (int64_t px = px0; px < px1; ++px) {
-            const int64_t t = g * d + px;
-            tile_row_moments(tile_out + (t - t0) * out_tile, band, pw, o, r, og,
-                             row_moments.data() + (t * band + r) * og);
+          if (og > 0) {
+            for (int64_t px = px0; px < px1; ++px) {
+              const int64_t t = g * d + px;
+              tile_row_moments(tile_out + (t - t0) * out_tile, band, pw, o, r, og,
+                               row_moments.data() + (t * band + r) * og, moment_scratch.data(),
+                               moment_scratch.data() + o);
+            }
           }
         }
       }

@@ -6,6 +6,7 @@
 #include <vector>
 #include <mutex>
 #include <omp.h>
+#include <optional>
 #include <sstream>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -328,11 +329,7 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
     return memory::desc({n_, c_, h_, w_}, type, tag::nhwc);
   };
   if (pointwise_few_outputs_applies(x, w, p)) return conv2d_nhwc_pointwise_few_outputs(x, w, bias, y);
-  if (winograd_applies(x, w, p)) {
-    // Refused only before anything is written (every call of a convolution has one shape).
-    const Status st = conv2d_nhwc_winograd(x, w, bias, p, y);
-    if (st.ok() || st.error().code != ErrorCode::kUnsupported) return st;
-  }
+  if (std::optional<Status> st = try_winograd(x, w, bias, p, y, nullptr)) return *st;
   const dt src_type = dnnl_type(w.dtype());
   // Copies `count` elements of x starting at `offset` into `to` as the source type.
   const auto load_source = [&](int64_t offset, int64_t count, char* to) {
