@@ -6,6 +6,7 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <optional>
 
 #include "backends/backend.hpp"
 #include "backends/cpu/cpu_backend.hpp"
@@ -293,16 +294,13 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
       EXPECT_TRUE(inout.guards_intact());
     }
   }
-  // fp32 3x3 convolutions go through Winograd tiles (phases of the dilation, bands of rows,
-  // batches of tiles); small batch budgets force one tile per batch, so in place every band
-  // boundary reads its border row from the copy kept aside. Maps this small normally take
-  // the direct kernel: the size floor is lifted, and one thread keeps oneDNN offering its
-  // F(4x4) kernel for such small calls. That the Winograd path ran shows in results that
-  // differ from the direct kernel's.
+  // fp32 3x3 NHWC convolutions go through Winograd tiles of each dilation phase, in steps of
+  // four image rows; in place, each step's rows wait one step before they are written. The
+  // tall map gives every dilation many steps per phase; the odd one gives phases of
+  // different sizes and tiles that stick out of the image. That the Winograd path ran shows
+  // in results that differ from the direct kernel's.
   const int threads_before = cpu::cpu_threads();
-  cpu.set_num_threads(1);
-  // The tall map gives every dilation several bands per phase (bands are at most 32 rows).
-  for (const Shape& shape : {Shape{1, 48, 40, 64}, Shape{1, 320, 24, 64}})
+  for (const Shape& shape : {Shape{1, 48, 40, 64}, Shape{1, 320, 24, 64}, Shape{1, 41, 29, 64}})
   for (int d : {1, 2, 4, 8}) {
     const Conv2dParams p{1, d, d, Layout::kNHWC};
     Tensor x = random_tensor(shape, seed++), w = random_tensor({64, 64, 3, 3}, seed++, -0.2f, 0.2f),
@@ -311,31 +309,41 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
     ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected).ok());
     cpu.set_winograd(false);
     ASSERT_TRUE(cpu.conv2d(x, w, &b, p, direct).ok());
+    cpu.set_winograd(true);
     // The refiner's fusion: GroupNorm + ReLU of the input (statistics of x itself, as the
-    // convolution before would have taken them) applied while tiles are filled, and the
-    // output's GroupNorm statistics taken while they are emptied.
+    // convolution before would have taken them) applied as tiles are read, and the output's
+    // GroupNorm statistics taken as they are written.
     GroupStats x_stats, want_stats;
     ASSERT_TRUE(ref->group_stats(x, 8, Layout::kNHWC, x_stats).ok());
     const Tensor gamma = random_tensor({64}, seed++, 0.5f, 1.5f), beta = random_tensor({64}, seed++);
     const ConvInputNorm norm{&x_stats, &gamma, &beta, 1e-5f, true};
     Tensor expected_fused = unwrap(Tensor::empty(x.shape()));
     ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected_fused, {&norm, &want_stats, 8}).ok());
-    // Batch budgets: one tile per batch, a few (not always a multiple of d), all at once.
-    for (size_t band_bytes : {size_t{1}, size_t{300000}, size_t{1} << 30}) {
-      for (bool in_place : {false, true}) {
-        for (bool fused : {false, true}) {
-          SCOPED_TRACE(testing::Message() << "Winograd, " << shape[1] << " rows, dilation " << d << ", batch bytes "
-                                          << band_bytes << (in_place ? ", in place" : "") << (fused ? ", fused" : ""));
-          cpu.set_winograd(true, 1);
+    for (bool in_place : {false, true}) {
+      for (bool fused : {false, true}) {
+        std::optional<Tensor> first_thread_count;
+        GroupStats first_stats;
+        for (int threads : {1, 2}) {
+          SCOPED_TRACE(testing::Message() << "Winograd, " << shape[1] << "x" << shape[2] << ", dilation " << d
+                                          << (in_place ? ", in place" : "") << (fused ? ", fused" : "") << ", "
+                                          << threads << " threads");
+          cpu.set_num_threads(threads);
           GuardedTensor out(x.shape());
           if (in_place) std::memcpy(out.tensor().raw(), x.raw(), x.nbytes());
-          cpu.set_conv_band_bytes(band_bytes);
           GroupStats got_stats;
           const ConvFusion fusion = fused ? ConvFusion{&norm, &got_stats, 8} : ConvFusion{};
           const Status st = cpu.conv2d(in_place ? out.tensor() : x, w, &b, p, out.tensor(), fusion);
           ASSERT_TRUE(st.ok()) << st.error().message;
           EXPECT_LE(nmse(out.tensor(), fused ? expected_fused : expected), kMaxNmse);
           EXPECT_TRUE(out.guards_intact());
+          if (!first_thread_count) {
+            first_thread_count = unwrap(out.tensor().clone());
+            first_stats = got_stats;
+          } else {
+            EXPECT_EQ(max_abs_diff(out.tensor(), *first_thread_count), 0.0) << "depends on the thread count";
+            EXPECT_EQ(got_stats.mean, first_stats.mean);
+            EXPECT_EQ(got_stats.var, first_stats.var);
+          }
           if (!fused) {
             EXPECT_GT(max_abs_diff(out.tensor(), direct), 0.0) << "the Winograd path did not run";
             continue;
@@ -349,7 +357,17 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
       }
     }
   }
-  cpu.set_winograd(true);
+  // Channel counts other than the refiner's: 32 -> 48 (two partial column blocks of the GEMM).
+  {
+    const Conv2dParams p{1, 2, 2, Layout::kNHWC};
+    Tensor x = random_tensor({1, 21, 18, 32}, seed++), w = random_tensor({48, 32, 3, 3}, seed++, -0.2f, 0.2f);
+    Tensor expected = unwrap(Tensor::empty({1, 21, 18, 48}));
+    ASSERT_TRUE(ref->conv2d(x, w, nullptr, p, expected).ok());
+    GuardedTensor out({1, 21, 18, 48});
+    ASSERT_TRUE(cpu.conv2d(x, w, nullptr, p, out.tensor()).ok());
+    EXPECT_LE(nmse(out.tensor(), expected), kMaxNmse);
+    EXPECT_TRUE(out.guards_intact());
+  }
   cpu.set_num_threads(threads_before);
   cpu.set_conv_band_bytes(size_t{64} << 20);
   // Partly overlapping input and output is refused.

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -93,6 +94,22 @@ std::vector<Bench> make_benches() {
   conv_nhwc("conv NHWC 3x3 d8 64->64 at 512 in place", 64, 64, 512, 3, {1, 8, 8}, true);
   conv_nhwc("conv NHWC 3x3 d8 64->64 at 512", 64, 64, 512, 3, {1, 8, 8}, false);
   conv_nhwc("conv NHWC 3x3 d1 64->64 at 512 in place", 64, 64, 512, 3, {1, 1, 1}, true);
+  // As the refiner's second convolution runs: in place, GroupNorm + ReLU of its input applied
+  // on the way in, its output's GroupNorm statistics taken on the way out.
+  auto conv_fused = [&](const std::string& name, int d) {
+    const Conv2dParams p{1, d, d, Layout::kNHWC};
+    Tensor x = filled({1, 512, 512, 64}, seed++), w = filled({64, 64, 3, 3}, seed++), b = filled({64}, seed++);
+    Tensor gamma = filled({64}, seed++), beta = filled({64}, seed++);
+    auto stats = std::make_shared<GroupStats>(GroupStats{8, std::vector<double>(8, 0.0), std::vector<double>(8, 1.0)});
+    v.push_back({name, 2.0 * 64 * 64 * 9 * 512 * 512, "GFLOP/s", x.shape(), [=](Backend& be, Tensor&) {
+                   Tensor io = x;
+                   GroupStats out_stats;
+                   const ConvInputNorm norm{stats.get(), &gamma, &beta, 1e-5f, true};
+                   return be.conv2d(io, w, &b, p, io, {&norm, &out_stats, 8});
+                 }});
+  };
+  conv_fused("conv NHWC 3x3 d1 64->64 at 512 in place, GroupNorm fused", 1);
+  conv_fused("conv NHWC 3x3 d4 64->64 at 512 in place, GroupNorm fused", 4);
   auto attention = [&](const std::string& name, int grid, int heads, int window, bool bf16 = false) {
     AttentionParams p{heads, 56, grid, grid, window, window, false, 1.0f / std::sqrt(56.0f), bf16};
     const int64_t n = static_cast<int64_t>(grid) * grid, nk = static_cast<int64_t>(window) * window;

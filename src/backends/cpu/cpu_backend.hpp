@@ -23,15 +23,10 @@ class CpuBackend final : public Backend {
   // Largest share of a convolution's input and output (bytes) converted to oneDNN's layout at
   // once; bigger maps run in bands of rows. Exposed so tests can force banding on small maps.
   void set_conv_band_bytes(size_t bytes) { conv_band_bytes_ = bytes; }
-  // fp32 3x3 NHWC convolutions (any dilation) through Winograd kernels; on by default. Off,
-  // they take the direct kernels. Maps too small to fill a oneDNN call of
-  // `min_batch_pixels` outputs take them as well (tests lower it to reach the tiling code on
-  // small maps; results then depend on oneDNN's choice of kernel for the thread count).
-  static constexpr int64_t kWinogradMinBatchPixels = 16384;  // 32 rows of a 512-wide phase
-  void set_winograd(bool enabled, int64_t min_batch_pixels = kWinogradMinBatchPixels) {
-    winograd_enabled_ = enabled;
-    winograd_min_batch_pixels_ = min_batch_pixels;
-  }
+  // fp32 3x3 NHWC convolutions with padding equal to the dilation, channels in multiples of
+  // 16, go through our Winograd F(4x4) kernel; on by default. Off, they take oneDNN's direct
+  // kernel.
+  void set_winograd(bool enabled) { winograd_enabled_ = enabled; }
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
@@ -73,25 +68,17 @@ class CpuBackend final : public Backend {
   static bool pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p);
   Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   Status conv2d_nchw_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
-  // The Winograd path's result, or nothing when it does not apply or oneDNN refused it
-  // (before anything was written): the caller then takes another path.
+  // The Winograd path's result, or nothing when it does not apply: the caller then takes
+  // another path.
   std::optional<Status> try_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                      Tensor& y, const ConvFusion* fusion);
   bool winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const;
-  int64_t winograd_batch_bytes() const;
   Status conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,
                               const ConvFusion* fusion = nullptr);
-  // One batch of valid 3x3 convolutions: src (n, c, h, w_in) and dst (n, O, h - 2, w_in - 2),
-  // both nChw16c. `prepared_weights` starts empty and carries the weights in the kernel's
-  // transformed layout from one batch of a convolution to the next (made once per call,
-  // not per batch: the reorder costs about a millisecond).
-  Status winograd_conv3x3(int64_t n, int64_t c, int64_t h, int64_t w_in, const float* src, const Tensor& w,
-                          const Tensor* bias, float* dst, std::shared_ptr<void>& prepared_weights);
 
   std::unique_ptr<DnnlContext> dnnl_;
   size_t conv_band_bytes_ = size_t{64} << 20;
   bool winograd_enabled_ = true;
-  int64_t winograd_min_batch_pixels_ = kWinogradMinBatchPixels;
   std::unique_ptr<float[]> scratch_;
   size_t scratch_size_ = 0;
   std::vector<char> attention_workspace_;  // bf16 attention's operands, kept across calls

@@ -113,40 +113,29 @@ dt dnnl_type(DType t) { return t == DType::BF16 ? dt::bf16 : dt::f32; }
 // The source's data type is the weight's (bf16 or f32); the destination is always f32.
 Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_data, const Tensor& w,
                 const Tensor* bias, const Conv2dParams& p, const memory::dims& pad_l, const memory::dims& pad_r,
-                const memory::desc& user_dst_md, float* dst_data,
-                dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct,
-                std::shared_ptr<void>* prepared_weights = nullptr) {
-  bool refused = false;  // Winograd only: oneDNN has no F(4x4) kernel for this call
-  const Status st = guarded("conv2d", [&] {
+                const memory::desc& user_dst_md, float* dst_data, std::shared_ptr<void>* prepared_weights = nullptr) {
+  return guarded("conv2d", [&] {
     std::ostringstream key;
     for (auto d : user_src_md.dims()) key << d << ',';
     for (auto d : w.shape()) key << d << ',';
     key << p.stride << ',' << pad_l[0] << ',' << pad_r[0] << ',' << pad_l[1] << ',' << p.dilation << ','
         << (bias != nullptr) << ',' << static_cast<int>(p.layout) << ',' << static_cast<int>(w.dtype()) << ','
-        << static_cast<int>(algorithm) << ',' << omp_get_max_threads();
+        << omp_get_max_threads();
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.convs.find(key.str());
     if (it == ctx.convs.end()) {
       // NHWC activations are used as they are (oneDNN's fastest kernels read them directly);
       // for NCHW, let oneDNN pick its blocked layout: plain NCHW would push it onto im2col.
-      const bool winograd = algorithm == dnnl::algorithm::convolution_winograd;
-      const tag act = p.layout == Layout::kNHWC && !winograd ? tag::nhwc : tag::any;
+      const tag act = p.layout == Layout::kNHWC ? tag::nhwc : tag::any;
       memory::desc src_md(user_src_md.dims(), dnnl_type(w.dtype()), act);
       memory::desc wei_md(dims_of(w), dnnl_type(w.dtype()), tag::any);
       memory::desc dst_md(user_dst_md.dims(), dt::f32, act);
       memory::desc bias_md = bias ? memory::desc({w.size(0)}, dt::f32, tag::a) : memory::desc();
       const memory::dims strides{p.stride, p.stride}, dil{p.dilation - 1, p.dilation - 1};
-      auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, algorithm, src_md, wei_md,
-                                                  bias_md, dst_md, strides, dil, pad_l, pad_r);
+      auto desc = dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                  dnnl::algorithm::convolution_direct, src_md, wei_md, bias_md,
+                                                  dst_md, strides, dil, pad_l, pad_r);
       auto pd = dnnl::convolution_forward::primitive_desc(desc, ctx.engine);
-      // oneDNN's F(2x2) and F(4x4) kernels round differently, and which one it offers
-      // depends on the thread count: take F(4x4) or nothing.
-      while (winograd && std::string(pd.impl_info_str()).find("wino_4x3") == std::string::npos) {
-        if (!pd.next_impl()) {
-          refused = true;
-          return;
-        }
-      }
       it = ctx.convs.emplace(key.str(), std::make_pair(pd, dnnl::convolution_forward(pd))).first;
     }
     const auto& pd = it->second.first;
@@ -176,8 +165,6 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
     if (dst != user_dst) dnnl::reorder(dst, user_dst).execute(ctx.stream, dst, user_dst);
     ctx.stream.wait();
   });
-  if (refused) return err(ErrorCode::kUnsupported, "conv2d: no Winograd F(4x4) kernel for this call");
-  return st;
 }
 
 }  // namespace
@@ -219,14 +206,6 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
 Status CpuBackend::gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n,
                              int64_t b_row, int64_t b_col, float* c, int64_t ldc) {
   return run_matmul(*dnnl_, {a, m, k, lda, b, n, b_row, b_col, dt::bf16, nullptr, c, ldc});
-}
-
-Status CpuBackend::winograd_conv3x3(int64_t n, int64_t c, int64_t h, int64_t w_in, const float* src, const Tensor& w,
-                                    const Tensor* bias, float* dst, std::shared_ptr<void>& prepared_weights) {
-  const memory::desc src_md({n, c, h, w_in}, dt::f32, tag::nChw16c);
-  const memory::desc dst_md({n, w.size(0), h - 2, w_in - 2}, dt::f32, tag::nChw16c);
-  return run_conv(*dnnl_, src_md, const_cast<float*>(src), w, bias, Conv2dParams{1, 0, 1, Layout::kNCHW}, {0, 0},
-                  {0, 0}, dst_md, dst, dnnl::algorithm::convolution_winograd, &prepared_weights);
 }
 
 bool CpuBackend::bf16_supported() const {
@@ -297,7 +276,7 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
     const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
     float* dst = y.data<float>() + r0 * wo;
     CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst,
-                    dnnl::algorithm::convolution_direct, &prepared_weights));
+                    &prepared_weights));
   }
   return ok_status();
 }
@@ -370,7 +349,7 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
                    band_input + (next_first - first + next_kept) * row * elem);
     CK_TRY(run_conv(*dnnl_, nhwc_md(1, c, rows, wd, src_type), band_input, w, bias, p, {pad_top, p.padding},
                     {pad_bottom, p.padding}, nhwc_md(1, o, r1 - r0, wo, dt::f32), y.data<float>() + r0 * wo * o,
-                    dnnl::algorithm::convolution_direct, &prepared_weights));
+                    &prepared_weights));
   }
   return ok_status();
 }

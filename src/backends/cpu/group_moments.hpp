@@ -3,6 +3,9 @@
 // order, do not depend on how the chunks were shared among threads.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 namespace ck::cpu {
 
 struct GroupMoments {
@@ -12,6 +15,37 @@ struct GroupMoments {
     mean += delta * o.count / total;
     m2 += o.m2 + delta * delta * count * o.count / total;
     count = total;
+  }
+};
+
+// The same per channel, for sets of pixels that count alike in every channel: merged
+// channel by channel (vectorisable), then channels combined into groups at the end.
+struct ChannelMoments {
+  double count = 0.0;
+  std::vector<double> mean, m2;
+  explicit ChannelMoments(int64_t channels = 0)
+      : mean(static_cast<size_t>(channels), 0.0), m2(static_cast<size_t>(channels), 0.0) {}
+
+  template <class T>
+  void merge(double n, const T* other_mean, const T* other_m2) {
+    if (n == 0.0) return;
+    const double total = count + n, share = n / total, cross = count * n / total;
+    const int64_t channels = static_cast<int64_t>(mean.size());
+#pragma omp simd
+    for (int64_t c = 0; c < channels; ++c) {
+      const double delta = static_cast<double>(other_mean[c]) - mean[c];
+      mean[c] += delta * share;
+      m2[c] += static_cast<double>(other_m2[c]) + delta * delta * cross;
+    }
+    count = total;
+  }
+  void merge(const ChannelMoments& o) { merge(o.count, o.mean.data(), o.m2.data()); }
+
+  // Channels [c0, c1) as one set.
+  GroupMoments group(int64_t c0, int64_t c1) const {
+    GroupMoments g;
+    for (int64_t c = c0; c < c1; ++c) g.merge({count, mean[static_cast<size_t>(c)], m2[static_cast<size_t>(c)]});
+    return g;
   }
 };
 

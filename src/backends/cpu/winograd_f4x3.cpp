@@ -1,0 +1,180 @@
+#include "backends/cpu/winograd_f4x3.hpp"
+
+#include <cstring>
+
+namespace ck::cpu {
+
+namespace {
+
+using Vec16 = float __attribute__((vector_size(64)));  // one block of 16 channels
+
+constexpr int kTile = kWinogradInputTile;
+constexpr int kOut = kWinogradOutputTile;
+constexpr int64_t kBlock = kWinogradChannelBlock;
+constexpr int kGemmRows = 6;  // tiles per register block: 6 x 4 accumulators of 16 columns
+
+Vec16 load(const float* p) {
+  Vec16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store(float* p, const Vec16& v) { std::memcpy(p, &v, sizeof v); }
+
+// B^T d for one line d0..d5 of an input tile.
+void input_transform_1d(const Vec16* d, Vec16* r) {
+  const Vec16 a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
+  const Vec16 e = d[4] - d[2], f = 2.0f * (d[3] - d[1]);
+  r[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
+  r[1] = a + b;
+  r[2] = a - b;
+  r[3] = e + f;
+  r[4] = e - f;
+  r[5] = 4.0f * d[1] - 5.0f * d[3] + d[5];
+}
+
+// A^T m for one line m0..m5 of a tile of products.
+void output_transform_1d(const Vec16* m, Vec16* r) {
+  const Vec16 s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4];
+  r[0] = m[0] + s12 + s34;
+  r[1] = d12 + 2.0f * d34;
+  r[2] = s12 + 4.0f * s34;
+  r[3] = d12 + 8.0f * d34 + m[5];
+}
+
+// c (R x 16*NV, rows ldc apart) = a (R x k, rows lda apart) @ b (k x 16*NV, rows ldb apart),
+// in registers; sums run over k in order, so a row's result does not depend on R.
+template <int R, int NV>
+void gemm_rows(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  Vec16 acc[R][NV] = {};
+  for (int64_t kk = 0; kk < k; ++kk) {
+    Vec16 bv[NV];
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + kk * ldb + j * kBlock);
+    for (int r = 0; r < R; ++r) {
+      const float av = a[r * lda + kk];
+      for (int j = 0; j < NV; ++j) acc[r][j] += av * bv[j];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < NV; ++j) store(c + r * ldc + j * kBlock, acc[r][j]);
+  }
+}
+
+template <int R>
+void gemm_row_block(const float* a, int64_t lda, int64_t k, const float* b, int64_t n, float* c, int64_t ldc) {
+  int64_t j = 0;
+  for (; j + 4 * kBlock <= n; j += 4 * kBlock) gemm_rows<R, 4>(a, lda, k, b + j, n, c + j, ldc);
+  for (; j < n; j += kBlock) gemm_rows<R, 1>(a, lda, k, b + j, n, c + j, ldc);
+}
+
+}  // namespace
+
+WinogradF4x3Weights winograd_f4x3_weights(const float* w, int64_t out_channels, int64_t in_channels) {
+  static constexpr double kG[kTile][3] = {{1.0 / 4, 0, 0},
+                                          {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                          {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                          {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                          {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                          {0, 0, 1}};
+  WinogradF4x3Weights out;
+  out.out_channels = out_channels;
+  out.in_channels = in_channels;
+  out.u.resize(static_cast<size_t>(kWinogradPositions * in_channels * out_channels));
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < out_channels; ++o) {
+    for (int64_t c = 0; c < in_channels; ++c) {
+      const float* g = w + (o * in_channels + c) * 9;
+      double gg[kTile][3];  // G g
+      for (int i = 0; i < kTile; ++i) {
+        for (int j = 0; j < 3; ++j) gg[i][j] = kG[i][0] * g[j] + kG[i][1] * g[3 + j] + kG[i][2] * g[6 + j];
+      }
+      for (int i = 0; i < kTile; ++i) {
+        for (int j = 0; j < kTile; ++j) {
+          const double u = gg[i][0] * kG[j][0] + gg[i][1] * kG[j][1] + gg[i][2] * kG[j][2];  // (G g G^T)[i][j]
+          out.u[static_cast<size_t>(((i * kTile + j) * in_channels + c) * out_channels + o)] = static_cast<float>(u);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset,
+                              bool relu, float* v) {
+  for (int64_t cb = 0; cb < channels; cb += kBlock) {
+    Vec16 sc = {}, of = {};
+    if (scale) {
+      sc = load(scale + cb);
+      of = load(offset + cb);
+    }
+    const Vec16 zero = {};
+    Vec16 d[kTile][kTile], t[kTile][kTile];  // d[column][row]; t[column][i] = (B^T d)[i][column]
+    for (int i = 0; i < kTile; ++i) {
+      for (int j = 0; j < kTile; ++j) {
+        const float* p = pixels[i * kTile + j];
+        Vec16 x = p ? load(p + cb) : zero;
+        if (p && scale) {
+          x = x * sc + of;
+          if (relu) x = x < zero ? zero : x;
+        }
+        d[j][i] = x;
+      }
+    }
+    for (int j = 0; j < kTile; ++j) input_transform_1d(d[j], t[j]);
+    for (int i = 0; i < kTile; ++i) {
+      Vec16 line[kTile], r[kTile];
+      for (int j = 0; j < kTile; ++j) line[j] = t[j][i];
+      input_transform_1d(line, r);  // r[j] = (B^T d B)[i][j]
+      for (int j = 0; j < kTile; ++j) store(v + (i * kTile + j) * channels + cb, r[j]);
+    }
+  }
+}
+
+void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m) {
+  const int64_t in = weights.in_channels, out = weights.out_channels;
+  const int64_t lda = kWinogradPositions * in, ldc = kWinogradPositions * out;
+  for (int e = 0; e < kWinogradPositions; ++e) {
+    const float* a = v + e * in;
+    const float* b = weights.u.data() + e * in * out;
+    float* c = m + e * out;
+    int64_t t = 0;
+    for (; t + kGemmRows <= tiles; t += kGemmRows) gemm_row_block<kGemmRows>(a + t * lda, lda, in, b, out, c + t * ldc, ldc);
+    for (; t < tiles; ++t) gemm_row_block<1>(a + t * lda, lda, in, b, out, c + t * ldc, ldc);
+  }
+}
+
+void winograd_f4x3_output_tile(const float* m, int64_t out_channels, const float* bias, float* const* pixels,
+                               float* mean, float* m2) {
+  int valid = 0;
+  for (int k = 0; k < kOut * kOut; ++k) valid += pixels[k] != nullptr;
+  for (int64_t ob = 0; ob < out_channels; ob += kBlock) {
+    Vec16 p[kTile][kTile], s[kTile][kOut];  // p[column][row]; s[column][i] = (A^T m)[i][column]
+    for (int i = 0; i < kTile; ++i) {
+      for (int j = 0; j < kTile; ++j) p[j][i] = load(m + (i * kTile + j) * out_channels + ob);
+    }
+    for (int j = 0; j < kTile; ++j) output_transform_1d(p[j], s[j]);
+    const Vec16 b = bias ? load(bias + ob) : Vec16{};
+    Vec16 y[kOut * kOut];
+    for (int i = 0; i < kOut; ++i) {
+      Vec16 line[kTile];
+      for (int j = 0; j < kTile; ++j) line[j] = s[j][i];
+      output_transform_1d(line, y + i * kOut);
+      for (int j = 0; j < kOut; ++j) {
+        y[i * kOut + j] += b;
+        if (float* px = pixels[i * kOut + j]) store(px + ob, y[i * kOut + j]);
+      }
+    }
+    if (!mean) continue;
+    Vec16 sum = {}, dev = {};
+    for (int k = 0; k < kOut * kOut; ++k) {
+      if (pixels[k]) sum += y[k];
+    }
+    const Vec16 mu = sum / static_cast<float>(valid);
+    for (int k = 0; k < kOut * kOut; ++k) {
+      if (pixels[k]) dev += (y[k] - mu) * (y[k] - mu);
+    }
+    store(mean + ob, mu);
+    store(m2 + ob, dev);
+  }
+}
+
+}  // namespace ck::cpu
