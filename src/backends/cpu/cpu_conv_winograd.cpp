@@ -16,8 +16,13 @@
 //
 // GroupNorm fusion: the input's normalisation (+ ReLU) is applied as tiles are read, and the
 // output's statistics are taken per tile and channel while its outputs are in registers,
-// then merged in tile order. Every result, statistics included, is independent of the
-// thread count.
+// merged per block of tiles, then over blocks in order. Blocks have a fixed size, so every
+// result, statistics included, is independent of the thread count.
+//
+// Weights, staging and statistics live in the backend's scratch buffer, kept across calls:
+// fresh allocations of a few MB cost page faults on every call, and page faults are slow
+// on virtual machines (in-place convolutions took 60 ms instead of 37 when the staging
+// buffer came from a fresh mapping).
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -35,6 +40,8 @@ constexpr int kTile = kWinogradInputTile;
 constexpr int kOut = kWinogradOutputTile;
 // Tiles per block: a block's transformed inputs (36 x tiles x channels floats) and the 36
 // weight matrices share the core's L2. Measured best among 6-48 tiles at 64 channels.
+// Blocks are also the unit of the output statistics, so their size must not depend on the
+// thread count.
 constexpr int64_t kTilesPerBlock = 12;
 
 // Tile rows per step. Every step ends in a barrier, and a barrier costs most when the
@@ -99,14 +106,29 @@ Status CpuBackend::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tenso
 Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                         Tensor& y, const ConvFusion* fusion) {
   const Geometry g = Geometry::of(x.size(1), x.size(2), x.size(3), w.size(0), p.dilation);
-  const WinogradF4x3Weights weights = winograd_f4x3_weights(w.data<float>(), g.o, g.c);
   const float* const xs = x.data<float>();
   float* const ys = y.data<float>();
   const float* const bs = bias ? bias->data<float>() : nullptr;
   const bool in_place = x.raw() == y.raw();
   const int64_t row_floats = g.w * g.o;
-  // In place: the outputs of the last three steps, written two steps late.
-  std::vector<float> staging(in_place ? static_cast<size_t>(kStagingSlots * g.staging_rows() * row_floats) : 0);
+  const int64_t og = fusion && fusion->output_stats ? fusion->output_groups : 0;
+  const int64_t step_tiles = g.step_tiles();
+  const int64_t blocks = (step_tiles + kTilesPerBlock - 1) / kTilesPerBlock;  // per step
+  const int64_t all_blocks = g.steps() * blocks;
+
+  // Scratch: the transformed weights; in place, the outputs of the last three steps (written
+  // two steps late); with statistics, per block of tiles its pixel count and each channel's
+  // mean and sum of squared deviations.
+  const int64_t u_floats = kWinogradPositions * g.c * g.o;
+  const int64_t staging_floats = in_place ? kStagingSlots * g.staging_rows() * row_floats : 0;
+  const int64_t moment_floats = og > 0 ? all_blocks * (2 * g.o + 1) : 0;
+  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(u_floats + staging_floats + moment_floats) * sizeof(float)));
+  float* const u = static_cast<float*>(buffer);
+  float* const staging = u + u_floats;
+  float* const block_moments = staging + staging_floats;  // (all_blocks, 2 * o): means, then deviations
+  float* const block_pixels = block_moments + all_blocks * 2 * g.o;
+  winograd_f4x3_transform_weights(w.data<float>(), g.o, g.c, u);
+  const WinogradF4x3Weights weights{g.o, g.c, u};
 
   const ConvInputNorm* in_norm = fusion ? fusion->input_norm : nullptr;
   std::vector<float> in_scale, in_offset;
@@ -116,23 +138,17 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     group_norm_affine(*in_norm->stats, 0, in_norm->weight->data<float>(), in_norm->bias->data<float>(), in_norm->eps,
                       g.c, in_scale.data(), in_offset.data());
   }
-  const int64_t og = fusion && fusion->output_stats ? fusion->output_groups : 0;
-  const int64_t step_tiles = g.step_tiles();
-  // Per tile (step s's tile i is s * step_tiles + i): how many of its pixels are in the
-  // image, and each channel's mean and sum of squared deviations over them.
-  std::vector<float> tile_moments(static_cast<size_t>(og > 0 ? g.steps() * step_tiles * 2 * g.o : 0));
-  std::vector<int> tile_pixels(static_cast<size_t>(og > 0 ? g.steps() * step_tiles : 0));
-  // Blocks per step: a multiple of the thread count, so that the threads share a step evenly.
-  const int64_t threads = cpu_threads();
-  const int64_t blocks = std::max<int64_t>(1, ((step_tiles + kTilesPerBlock - 1) / kTilesPerBlock + threads - 1) /
-                                                  threads * threads);
-  const int64_t per_block = (step_tiles + blocks - 1) / blocks;
 
-  // Step s's tiles [i0, i1): read, multiplied, written to y (or to its staging slot).
-  const auto run_block = [&](int64_t s, int64_t i0, int64_t i1, float* v) {
+  // Block b of step s: its tiles read, multiplied, written to y (or to the step's staging
+  // slot). `v` holds the block's transformed tiles, `tile_stats` 2 * o floats, `stats` the
+  // block's running moments (all the calling thread's).
+  const auto run_block = [&](int64_t s, int64_t b, float* v, float* tile_stats, ChannelMoments& stats) {
     const int64_t py = g.phase_row_of(s), ty0 = g.first_tile_row(s);
-    i1 = std::min(i1, g.tiles_of(s));
-    if (i0 >= i1) return;
+    const int64_t i0 = b * kTilesPerBlock, i1 = std::min((b + 1) * kTilesPerBlock, g.tiles_of(s));
+    if (i0 >= i1) {
+      if (og > 0) block_pixels[s * blocks + b] = 0.0f;
+      return;
+    }
     const auto tile_at = [&](int64_t i, int64_t& ty, int64_t& px, int64_t& tx) {
       ty = ty0 + i / g.row_tiles();
       px = i % g.row_tiles() % g.d;
@@ -152,9 +168,9 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
       winograd_f4x3_input_tile(pixels_in, g.c, in_norm ? in_scale.data() : nullptr, in_offset.data(),
                                in_norm && in_norm->relu, v + (i - i0) * kWinogradPositions * g.c);
     }
-    float* const m = g.c == g.o ? v : v + per_block * kWinogradPositions * g.c;
+    float* const m = g.c == g.o ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
     winograd_f4x3_multiply(v, i1 - i0, weights, m);
-    float* const slot = in_place ? staging.data() + s % kStagingSlots * g.staging_rows() * row_floats : nullptr;
+    float* const slot = in_place ? staging + s % kStagingSlots * g.staging_rows() * row_floats : nullptr;
     float* pixels_out[kOut * kOut];
     for (int64_t i = i0; i < i1; ++i) {
       int64_t ty, px, tx;
@@ -167,27 +183,36 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
           pixels_out[a * kOut + b] = r < 0 || col < 0 ? nullptr : row + col * g.o;
         }
       }
-      const int64_t tile = s * step_tiles + i;
       int pixels = 0;
       for (float* p : pixels_out) pixels += p != nullptr;
-      float* const mean = og > 0 && pixels > 0 ? tile_moments.data() + tile * 2 * g.o : nullptr;
-      winograd_f4x3_output_tile(m + (i - i0) * kWinogradPositions * g.o, g.o, bs, pixels_out, mean,
-                                mean ? mean + g.o : nullptr);
-      if (og > 0) tile_pixels[static_cast<size_t>(tile)] = pixels;
+      const bool with_stats = og > 0 && pixels > 0;
+      winograd_f4x3_output_tile(m + (i - i0) * kWinogradPositions * g.o, g.o, bs, pixels_out,
+                                with_stats ? tile_stats : nullptr, with_stats ? tile_stats + g.o : nullptr);
+      if (with_stats) stats.merge(pixels, tile_stats, tile_stats + g.o);
+    }
+    if (og > 0) {
+      float* const to = block_moments + (s * blocks + b) * 2 * g.o;
+      for (int64_t ch = 0; ch < g.o; ++ch) {
+        to[ch] = static_cast<float>(stats.mean[static_cast<size_t>(ch)]);
+        to[g.o + ch] = static_cast<float>(stats.m2[static_cast<size_t>(ch)]);
+      }
+      block_pixels[s * blocks + b] = static_cast<float>(stats.count);
+      stats.reset();
     }
   };
   // In place: staged row k of step s goes to y.
   const auto write_back = [&](int64_t s, int64_t k) {
     const int64_t r = g.image_row(g.phase_row_of(s), g.first_tile_row(s) * kOut + k);
     if (r < 0 || k >= g.tiles_of(s) / g.row_tiles() * kOut) return;
-    std::memcpy(ys + r * row_floats, staging.data() + (s % kStagingSlots * g.staging_rows() + k) * row_floats,
+    std::memcpy(ys + r * row_floats, staging + (s % kStagingSlots * g.staging_rows() + k) * row_floats,
                 static_cast<size_t>(row_floats) * sizeof(float));
   };
 
 #pragma omp parallel
   {
-    const size_t v_floats = static_cast<size_t>(per_block * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o));
-    std::vector<float> v(v_floats);
+    std::vector<float> v(static_cast<size_t>(kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o)));
+    std::vector<float> tile_stats(static_cast<size_t>(2 * g.o));
+    ChannelMoments stats(g.o);
     if (in_place) {
       // Step s's blocks and step s - 2's rows in one loop: step s - 1, the last to read
       // those rows, is done.
@@ -198,16 +223,14 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
           if (item < rows) {
             if (s >= 2) write_back(s - 2, item);
           } else if (s < g.steps()) {
-            const int64_t b = item - rows;
-            run_block(s, b * per_block, (b + 1) * per_block, v.data());
+            run_block(s, item - rows, v.data(), tile_stats.data(), stats);
           }
         }
       }
     } else {
 #pragma omp for schedule(static)
       for (int64_t sb = 0; sb < g.steps() * blocks; ++sb) {
-        const int64_t s = sb / blocks, b = sb % blocks;
-        run_block(s, b * per_block, (b + 1) * per_block, v.data());
+        run_block(sb / blocks, sb % blocks, v.data(), tile_stats.data(), stats);
       }
     }
   }
@@ -217,17 +240,11 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     stats.groups = static_cast<int>(og);
     stats.mean.assign(static_cast<size_t>(og), 0.0);
     stats.var.assign(static_cast<size_t>(og), 0.0);
-    // Merged per step, then over steps: a fixed order whatever the thread count.
-    std::vector<ChannelMoments> per_step(static_cast<size_t>(g.steps()), ChannelMoments(g.o));
-#pragma omp parallel for schedule(static)
-    for (int64_t s = 0; s < g.steps(); ++s) {
-      for (int64_t tile = s * step_tiles; tile < s * step_tiles + g.tiles_of(s); ++tile) {
-        const float* const mean = tile_moments.data() + tile * 2 * g.o;
-        per_step[static_cast<size_t>(s)].merge(tile_pixels[static_cast<size_t>(tile)], mean, mean + g.o);
-      }
-    }
     ChannelMoments total(g.o);
-    for (const ChannelMoments& step : per_step) total.merge(step);
+    for (int64_t k = 0; k < all_blocks; ++k) {
+      const float* const from = block_moments + k * 2 * g.o;
+      total.merge(block_pixels[k], from, from + g.o);
+    }
     const int64_t cg = g.o / og;
     for (int64_t gr = 0; gr < og; ++gr) {
       const GroupMoments m = total.group(gr * cg, (gr + 1) * cg);

@@ -3,6 +3,7 @@
 // order, do not depend on how the chunks were shared among threads.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -40,6 +41,11 @@ struct ChannelMoments {
     count = total;
   }
   void merge(const ChannelMoments& o) { merge(o.count, o.mean.data(), o.m2.data()); }
+  void reset() {
+    count = 0.0;
+    std::fill(mean.begin(), mean.end(), 0.0);
+    std::fill(m2.begin(), m2.end(), 0.0);
+  }
 
   // Channels [c0, c1) as one set.
   GroupMoments group(int64_t c0, int64_t c1) const {

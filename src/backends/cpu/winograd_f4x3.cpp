@@ -68,17 +68,13 @@ void gemm_row_block(const float* a, int64_t lda, int64_t k, const float* b, int6
 
 }  // namespace
 
-WinogradF4x3Weights winograd_f4x3_weights(const float* w, int64_t out_channels, int64_t in_channels) {
+void winograd_f4x3_transform_weights(const float* w, int64_t out_channels, int64_t in_channels, float* u) {
   static constexpr double kG[kTile][3] = {{1.0 / 4, 0, 0},
                                           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
                                           {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                           {1.0 / 24, 1.0 / 12, 1.0 / 6},
                                           {1.0 / 24, -1.0 / 12, 1.0 / 6},
                                           {0, 0, 1}};
-  WinogradF4x3Weights out;
-  out.out_channels = out_channels;
-  out.in_channels = in_channels;
-  out.u.resize(static_cast<size_t>(kWinogradPositions * in_channels * out_channels));
 #pragma omp parallel for schedule(static)
   for (int64_t o = 0; o < out_channels; ++o) {
     for (int64_t c = 0; c < in_channels; ++c) {
@@ -89,13 +85,12 @@ WinogradF4x3Weights winograd_f4x3_weights(const float* w, int64_t out_channels, 
       }
       for (int i = 0; i < kTile; ++i) {
         for (int j = 0; j < kTile; ++j) {
-          const double u = gg[i][0] * kG[j][0] + gg[i][1] * kG[j][1] + gg[i][2] * kG[j][2];  // (G g G^T)[i][j]
-          out.u[static_cast<size_t>(((i * kTile + j) * in_channels + c) * out_channels + o)] = static_cast<float>(u);
+          const double v = gg[i][0] * kG[j][0] + gg[i][1] * kG[j][1] + gg[i][2] * kG[j][2];  // (G g G^T)[i][j]
+          u[((i * kTile + j) * in_channels + c) * out_channels + o] = static_cast<float>(v);
         }
       }
     }
   }
-  return out;
 }
 
 void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset,
@@ -134,7 +129,7 @@ void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Wei
   const int64_t lda = kWinogradPositions * in, ldc = kWinogradPositions * out;
   for (int e = 0; e < kWinogradPositions; ++e) {
     const float* a = v + e * in;
-    const float* b = weights.u.data() + e * in * out;
+    const float* b = weights.u + e * in * out;
     float* c = m + e * out;
     int64_t t = 0;
     for (; t + kGemmRows <= tiles; t += kGemmRows) gemm_row_block<kGemmRows>(a + t * lda, lda, in, b, out, c + t * ldc, ldc);

@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 
 namespace ck::cpu {
 
@@ -21,11 +20,12 @@ inline constexpr int64_t kWinogradChannelBlock = 16;
 
 struct WinogradF4x3Weights {
   int64_t out_channels = 0, in_channels = 0;
-  std::vector<float> u;  // (36, in_channels, out_channels): G g G^T of every channel pair
+  const float* u = nullptr;  // (36, in_channels, out_channels): G g G^T of every channel pair
 };
 
-// w is (out_channels, in_channels, 3, 3), as PyTorch stores it. Transformed in double.
-WinogradF4x3Weights winograd_f4x3_weights(const float* w, int64_t out_channels, int64_t in_channels);
+// u (36, in_channels, out_channels) from w (out_channels, in_channels, 3, 3), as PyTorch
+// stores it; transformed in double. Runs on the OpenMP threads.
+void winograd_f4x3_transform_weights(const float* w, int64_t out_channels, int64_t in_channels, float* u);
 
 // v (36, channels) = B^T d B of the 6x6 input tile whose pixels (row-major; null for zero
 // padding) are `channels` floats each, channels a multiple of 16. With `scale`, each pixel is
