@@ -139,6 +139,34 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
                       g.c, in_scale.data(), in_offset.data());
   }
 
+  // The rows of input that block b of step s reads (nothing past the last step).
+  const auto input_runs = [&](int64_t s, int64_t b) {
+    WinogradPrefetch runs;
+    if (b >= blocks) {
+      b = 0;
+      ++s;
+    }
+    if (s >= g.steps()) return runs;
+    const int64_t py = g.phase_row_of(s), ty0 = g.first_tile_row(s);
+    const int64_t i0 = b * kTilesPerBlock, i1 = std::min((b + 1) * kTilesPerBlock, g.tiles_of(s));
+    // One run per input row of each tile row the block touches, from the first tile's left
+    // border to the last tile's right border (tiles go by tile column, then phase).
+    for (int64_t first = i0; first < i1;) {
+      const int64_t ty = ty0 + first / g.row_tiles();
+      const int64_t last = std::min(i1, (first / g.row_tiles() + 1) * g.row_tiles()) - 1;
+      const int64_t left = std::max<int64_t>(0, (first % g.row_tiles() / g.d * kOut - 1) * g.d + first % g.d);
+      const int64_t right = std::min(g.w - 1, (last % g.row_tiles() / g.d * kOut + kOut) * g.d + last % g.d);
+      for (int a = 0; a < kTile && runs.runs < WinogradPrefetch::kMaxRuns; ++a) {
+        const int64_t r = g.image_row(py, ty * kOut - 1 + a);
+        if (r < 0 || right < left) continue;
+        runs.start[runs.runs] = xs + (r * g.w + left) * g.c;
+        runs.bytes[runs.runs++] = (right - left + 1) * g.c * static_cast<int64_t>(sizeof(float));
+      }
+      first = last + 1;
+    }
+    return runs;
+  };
+
   // Block b of step s: its tiles read, multiplied, written to y (or to the step's staging
   // slot). `v` holds the block's transformed tiles, `tile_stats` 2 * o floats, `stats` the
   // block's running moments (all the calling thread's).
@@ -169,7 +197,8 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
                                in_norm && in_norm->relu, v + (i - i0) * kWinogradPositions * g.c);
     }
     float* const m = g.c == g.o ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
-    winograd_f4x3_multiply(v, i1 - i0, weights, m);
+    const WinogradPrefetch next = input_runs(s, b + 1);  // most often this thread's next block
+    winograd_f4x3_multiply(v, i1 - i0, weights, m, &next);
     float* const slot = in_place ? staging + s % kStagingSlots * g.staging_rows() * row_floats : nullptr;
     float* pixels_out[kOut * kOut];
     for (int64_t i = i0; i < i1; ++i) {
