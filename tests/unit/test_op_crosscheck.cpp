@@ -295,9 +295,10 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
     }
   }
   // fp32 3x3 NHWC convolutions go through Winograd tiles of each dilation phase, in steps of
-  // four image rows; in place, each step's rows wait one step before they are written. The
-  // tall map gives every dilation many steps per phase; the odd one gives phases of
-  // different sizes and tiles that stick out of the image. That the Winograd path ran shows
+  // eight image rows; in place, each thread works through a range of steps and each step's
+  // rows wait one step before they are written (three threads make ranges meet inside a
+  // phase). The tall map gives every dilation many steps per phase; the odd one gives phases
+  // of different sizes and tiles that stick out of the image. That the Winograd path ran shows
   // in results that differ from the direct kernel's.
   const int threads_before = cpu::cpu_threads();
   for (const Shape& shape : {Shape{1, 48, 40, 64}, Shape{1, 320, 24, 64}, Shape{1, 41, 29, 64}})
@@ -323,7 +324,7 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
       for (bool fused : {false, true}) {
         std::optional<Tensor> first_thread_count;
         GroupStats first_stats;
-        for (int threads : {1, 2}) {
+        for (int threads : {1, 2, 3}) {
           SCOPED_TRACE(testing::Message() << "Winograd, " << shape[1] << "x" << shape[2] << ", dilation " << d
                                           << (in_place ? ", in place" : "") << (fused ? ", fused" : "") << ", "
                                           << threads << " threads");
