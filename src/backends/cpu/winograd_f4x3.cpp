@@ -93,35 +93,62 @@ void winograd_f4x3_transform_weights(const float* w, int64_t out_channels, int64
   }
 }
 
-void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset,
-                              bool relu, float* v) {
+namespace {
+
+// winograd_f4x3_input_tile for one combination of options, so that the loops carry no
+// tests: kNorm (scale and offset given), kRelu, kPadding (some pixels are null).
+template <bool kNorm, bool kRelu, bool kPadding>
+void input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset, float* v) {
+  const Vec16 zero = {};
   for (int64_t cb = 0; cb < channels; cb += kBlock) {
     Vec16 sc = {}, of = {};
-    if (scale) {
+    if constexpr (kNorm) {
       sc = load(scale + cb);
       of = load(offset + cb);
     }
-    const Vec16 zero = {};
-    Vec16 d[kTile][kTile], t[kTile][kTile];  // d[column][row]; t[column][i] = (B^T d)[i][column]
-    for (int i = 0; i < kTile; ++i) {
-      for (int j = 0; j < kTile; ++j) {
+    Vec16 t[kTile][kTile];  // t[i][j] = (B^T d)[i][j]: one column of the tile at a time
+    for (int j = 0; j < kTile; ++j) {
+      Vec16 column[kTile], r[kTile];
+      for (int i = 0; i < kTile; ++i) {
         const float* p = pixels[i * kTile + j];
-        Vec16 x = p ? load(p + cb) : zero;
-        if (p && scale) {
-          x = x * sc + of;
-          if (relu) x = x < zero ? zero : x;
+        if (kPadding && !p) {
+          column[i] = zero;
+          continue;
         }
-        d[j][i] = x;
+        Vec16 x = load(p + cb);
+        if constexpr (kNorm) x = x * sc + of;
+        if constexpr (kRelu) x = x < zero ? zero : x;
+        column[i] = x;
       }
+      input_transform_1d(column, r);
+      for (int i = 0; i < kTile; ++i) t[i][j] = r[i];
     }
-    for (int j = 0; j < kTile; ++j) input_transform_1d(d[j], t[j]);
     for (int i = 0; i < kTile; ++i) {
-      Vec16 line[kTile], r[kTile];
-      for (int j = 0; j < kTile; ++j) line[j] = t[j][i];
-      input_transform_1d(line, r);  // r[j] = (B^T d B)[i][j]
+      Vec16 r[kTile];
+      input_transform_1d(t[i], r);  // r[j] = (B^T d B)[i][j]
       for (int j = 0; j < kTile; ++j) store(v + (i * kTile + j) * channels + cb, r[j]);
     }
   }
+}
+
+template <bool kNorm, bool kRelu>
+void input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset, float* v) {
+  bool padding = false;
+  for (int k = 0; k < kTile * kTile; ++k) padding |= pixels[k] == nullptr;
+  if (padding) {
+    input_tile<kNorm, kRelu, true>(pixels, channels, scale, offset, v);
+  } else {
+    input_tile<kNorm, kRelu, false>(pixels, channels, scale, offset, v);
+  }
+}
+
+}  // namespace
+
+void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset,
+                              bool relu, float* v) {
+  if (!scale) return input_tile<false, false>(pixels, channels, nullptr, nullptr, v);
+  if (relu) return input_tile<true, true>(pixels, channels, scale, offset, v);
+  input_tile<true, false>(pixels, channels, scale, offset, v);
 }
 
 void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m,
