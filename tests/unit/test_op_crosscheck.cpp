@@ -358,16 +358,37 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
       }
     }
   }
-  // Channel counts other than the refiner's: 32 -> 48 (two partial column blocks of the GEMM).
-  {
-    const Conv2dParams p{1, 2, 2, Layout::kNHWC};
-    Tensor x = random_tensor({1, 21, 18, 32}, seed++), w = random_tensor({48, 32, 3, 3}, seed++, -0.2f, 0.2f);
-    Tensor expected = unwrap(Tensor::empty({1, 21, 18, 48}));
-    ASSERT_TRUE(ref->conv2d(x, w, nullptr, p, expected).ok());
-    GuardedTensor out({1, 21, 18, 48});
-    ASSERT_TRUE(cpu.conv2d(x, w, nullptr, p, out.tensor()).ok());
+  // Channel counts other than the refiner's (32 -> 48: column blocks of 16 in the GEMM; 16 ->
+  // 16 in place), and maps smaller than a tile or than the dilation (phases without pixels).
+  struct SmallCase {
+    int64_t h, w, c, o;
+    int d;
+  };
+  for (const SmallCase& sc : {SmallCase{21, 18, 32, 48, 2}, SmallCase{3, 5, 16, 16, 4}, SmallCase{1, 1, 16, 16, 1},
+                              SmallCase{2, 9, 16, 32, 8}}) {
+    SCOPED_TRACE(testing::Message() << "Winograd " << sc.h << "x" << sc.w << ", " << sc.c << "->" << sc.o
+                                    << ", dilation " << sc.d);
+    const Conv2dParams p{1, sc.d, sc.d, Layout::kNHWC};
+    Tensor x = random_tensor({1, sc.h, sc.w, sc.c}, seed++), w = random_tensor({sc.o, sc.c, 3, 3}, seed++, -0.2f, 0.2f);
+    Tensor expected = unwrap(Tensor::empty({1, sc.h, sc.w, sc.o}));
+    GroupStats want_stats, got_stats;
+    ASSERT_TRUE(ref->conv2d(x, w, nullptr, p, expected, {nullptr, &want_stats, 4}).ok());
+    GuardedTensor out({1, sc.h, sc.w, sc.o});
+    ASSERT_TRUE(cpu.conv2d(x, w, nullptr, p, out.tensor(), {nullptr, &got_stats, 4}).ok());
     EXPECT_LE(nmse(out.tensor(), expected), kMaxNmse);
     EXPECT_TRUE(out.guards_intact());
+    ASSERT_EQ(got_stats.mean.size(), 4u);
+    for (size_t g = 0; g < 4; ++g) {
+      EXPECT_NEAR(got_stats.mean[g], want_stats.mean[g], 1e-5 * std::sqrt(want_stats.var[g]) + 1e-7) << "group " << g;
+      EXPECT_NEAR(got_stats.var[g], want_stats.var[g], 1e-5 * want_stats.var[g] + 1e-7) << "group " << g;
+    }
+    if (sc.c == sc.o) {
+      GuardedTensor inout({1, sc.h, sc.w, sc.c});
+      std::memcpy(inout.tensor().raw(), x.raw(), x.nbytes());
+      ASSERT_TRUE(cpu.conv2d(inout.tensor(), w, nullptr, p, inout.tensor()).ok());
+      EXPECT_LE(nmse(inout.tensor(), expected), kMaxNmse) << "in place";
+      EXPECT_TRUE(inout.guards_intact());
+    }
   }
   cpu.set_num_threads(threads_before);
   cpu.set_conv_band_bytes(size_t{64} << 20);

@@ -1,6 +1,8 @@
-// The optimised CPU backend: oneDNN for GEMM and convolution (measured faster than anything
-// hand-written here), vectorisable loops with OpenMP for norms, element-wise ops and resizes,
-// and a streaming (flash-style) attention whose memory does not grow with the token count.
+// The optimised CPU backend: oneDNN for GEMM and most convolutions (measured faster than
+// anything hand-written here), our own Winograd F(4x4, 3x3) kernel for the refiner's 3x3
+// convolutions (straight on the channels-last map, GroupNorm fused in), vectorisable loops
+// with OpenMP for norms, element-wise ops and resizes, and a streaming (flash-style)
+// attention whose memory does not grow with the token count.
 #pragma once
 
 #include <memory>
