@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace ck::cpu {
 
@@ -48,16 +49,22 @@ inline float fast_erf(float x) {
 
 // One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
 // running max, the running sum l is rescaled and extended, and the factor by which earlier
-// accumulations must be rescaled is returned. Reductions run in 16 lanes (plain element-wise
-// loops, which the compiler vectorises where an `omp simd` max reduction does not).
+// accumulations must be rescaled is returned. Reductions run in 16 lanes: the max in an
+// explicit vector (GCC left the element-wise form of that loop scalar), the sum in
+// element-wise lanes the compiler vectorises along with the exponential.
 inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
   constexpr int kLanes = 16;
-  float lanes[kLanes];
-  for (int t = 0; t < kLanes; ++t) lanes[t] = m;
+  using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+  Lanes running = {};
+  running += m;
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
-    for (int t = 0; t < kLanes; ++t) lanes[t] = s[j + t] > lanes[t] ? s[j + t] : lanes[t];
+    Lanes v;
+    std::memcpy(&v, s + j, sizeof v);
+    running = v > running ? v : running;
   }
+  float lanes[kLanes];
+  std::memcpy(lanes, &running, sizeof lanes);
   float mx = m;
   for (int t = 0; t < kLanes; ++t) mx = lanes[t] > mx ? lanes[t] : mx;
   for (; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
