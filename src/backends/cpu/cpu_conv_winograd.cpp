@@ -145,12 +145,21 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   const int64_t staging_floats =
       in_place ? threads * kStagingSlots * slot_floats + static_cast<int64_t>(saved_rows.size()) * in_row_floats : 0;
   const int64_t moment_floats = og > 0 ? all_blocks * (2 * g.o + 1) : 0;
-  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(u_floats + staging_floats + moment_floats) * sizeof(float)));
+  // Per thread: a block's transformed tiles (and products, when they cannot overwrite them)
+  // and one tile's statistics. Nothing is allocated inside the parallel region, where a
+  // failed allocation could not be reported.
+  const int64_t thread_floats =
+      (kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o) + 2 * g.o + 15) / 16 * 16;  // whole lines
+  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(u_floats + staging_floats + moment_floats +
+                                                            threads * thread_floats) *
+                                        sizeof(float)));
   float* const u = static_cast<float*>(buffer);
   float* const staging = u + u_floats;
   float* const saved = staging + threads * kStagingSlots * slot_floats;  // in place: the border rows' copies
   float* const block_moments = staging + staging_floats;  // (all_blocks, 2 * o): means, then deviations
   float* const block_pixels = block_moments + all_blocks * 2 * g.o;
+  float* const thread_scratch = block_moments + moment_floats;
+  std::vector<ChannelMoments> thread_stats(static_cast<size_t>(threads), ChannelMoments(og > 0 ? g.o : 0));
   winograd_f4x3_transform_weights(w.data<float>(), g.o, g.c, u);
   const WinogradF4x3Weights weights{g.o, g.c, u};
   for (size_t k = 0; k < saved_rows.size(); ++k) {
@@ -272,11 +281,12 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     }
   };
 
-#pragma omp parallel
+#pragma omp parallel num_threads(static_cast<int>(threads))
   {
-    std::vector<float> v(static_cast<size_t>(kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o)));
-    std::vector<float> tile_stats(static_cast<size_t>(2 * g.o));
-    ChannelMoments stats(g.o);
+    const int64_t me = omp_get_thread_num();
+    float* const v = thread_scratch + me * thread_floats;
+    float* const tile_stats = v + kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o);
+    ChannelMoments& stats = thread_stats[static_cast<size_t>(me)];
     if (in_place) {
       // This thread's steps in order; step s's rows are written once step s + 1 has read
       // its input.
@@ -287,7 +297,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
         const int64_t s0 = first_step(t), s1 = first_step(t + 1);
         for (int64_t s = s0; s < s1; ++s) {
           float* const slot = slots + s % kStagingSlots * slot_floats;
-          for (int64_t b = 0; b < blocks; ++b) run_block(s, b, slot, v.data(), tile_stats.data(), stats);
+          for (int64_t b = 0; b < blocks; ++b) run_block(s, b, slot, v, tile_stats, stats);
           if (s > s0) write_back(s - 1, slots + (s - 1) % kStagingSlots * slot_floats);
         }
         if (s1 > s0) write_back(s1 - 1, slots + (s1 - 1) % kStagingSlots * slot_floats);
@@ -295,7 +305,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     } else {
 #pragma omp for schedule(static)
       for (int64_t sb = 0; sb < g.steps() * blocks; ++sb) {
-        run_block(sb / blocks, sb % blocks, nullptr, v.data(), tile_stats.data(), stats);
+        run_block(sb / blocks, sb % blocks, nullptr, v, tile_stats, stats);
       }
     }
   }
