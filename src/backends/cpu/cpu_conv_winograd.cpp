@@ -5,9 +5,9 @@
 // A 3x3 convolution with dilation d and padding d is d^2 independent undilated convolutions
 // with padding 1: output pixel (y, x) only reads input pixels of its own phase (y mod d,
 // x mod d). Tiles are 4x4 outputs of one phase, read and written through pixel pointers
-// (every d-th pixel of every d-th row). The work goes in steps: a step is a few rows of
-// tiles of the phases (py, 0..d-1), which together cover whole image rows; its tiles are
-// shared among the threads in blocks whose transformed inputs and products stay in L2.
+// (every d-th pixel of every d-th row). The work goes in steps: a step is one row of tiles
+// of the phases (py, 0..d-1), which together cover four whole image rows; its tiles go in
+// blocks whose transformed inputs and products stay in L2.
 //
 // In place (y is x), a step's outputs overwrite rows that the next step of the same phase
 // still reads (its top border row), and that neighbouring tiles of the same step read, so
@@ -15,8 +15,8 @@
 // range of steps and works through it alone, with two slots of its own and no barrier:
 // only where two threads' ranges meet does one read a row the other writes (the border
 // rows on either side of the meeting), and those rows are copied aside before any thread
-// starts. (One barrier a step, with the threads sharing each step, ran at 35 ms or at 60 ms
-// a convolution depending on how the machine's scheduler placed the threads.)
+// starts. (With the threads sharing each step and a barrier after it, a convolution at 512
+// took 35 ms in some runs and 60 ms in others; without barriers it takes 31-34 ms.)
 //
 // GroupNorm fusion: the input's normalisation (+ ReLU) is applied as tiles are read, and the
 // output's statistics are taken per tile and channel while its outputs are in registers,
@@ -50,10 +50,9 @@ constexpr int kOut = kWinogradOutputTile;
 // thread count.
 constexpr int64_t kTilesPerBlock = 12;
 
-// Tile rows per step. Every step ends in a barrier, and a barrier costs most when the
-// machine is busy elsewhere (a thread that is not running holds the other one up): steps
-// of two tile rows halve their number at a staging cost of 3 x 8 image rows.
-constexpr int64_t kTileRowsPerStep = 2;
+// Tile rows per step: a staging slot holds four image rows per tile row. One measured a
+// little faster than two or four.
+constexpr int64_t kTileRowsPerStep = 1;
 constexpr int kStagingSlots = 2;  // per thread
 
 // The map (1, h, w, c) -> (1, h, w, o) with dilation d, cut into steps and tiles.
@@ -122,9 +121,9 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   const int64_t blocks = (step_tiles + kTilesPerBlock - 1) / kTilesPerBlock;  // per step
   const int64_t all_blocks = g.steps() * blocks;
 
-  // Scratch: the transformed weights; in place, the outputs of the last three steps (written
-  // two steps late); with statistics, per block of tiles its pixel count and each channel's
-  // mean and sum of squared deviations.
+  // Scratch: the transformed weights; in place, each thread's staging slots and the border
+  // rows copied aside; with statistics, per block of tiles its pixel count and each
+  // channel's mean and sum of squared deviations; per thread, a block's working set.
   const int64_t u_floats = kWinogradPositions * g.c * g.o;
   const int64_t threads = cpu_threads();
   const int64_t slot_floats = g.staging_rows() * row_floats;
