@@ -50,32 +50,23 @@ constexpr int kOut = kWinogradOutputTile;
 // thread count.
 constexpr int64_t kTilesPerBlock = 12;
 
-// Tile rows per step: a staging slot holds four image rows per tile row. One measured a
-// little faster than two or four.
-constexpr int64_t kTileRowsPerStep = 1;
 constexpr int kStagingSlots = 2;  // per thread
 
 // The map (1, h, w, c) -> (1, h, w, o) with dilation d, cut into steps and tiles.
 struct Geometry {
   int64_t h, w, c, o, d;
   int64_t tiles_y, tiles_x;  // tiles per phase: of the tallest and widest phase
-  int64_t steps_per_phase() const { return (tiles_y + kTileRowsPerStep - 1) / kTileRowsPerStep; }
-  // Step s: phase row py = s / steps_per_phase, tile rows from (s % steps_per_phase) * kTileRowsPerStep.
-  int64_t steps() const { return d * steps_per_phase(); }
-  // Tiles of one tile row: phase column px = i % d, tile column i / d, so that consecutive
-  // tiles read neighbouring pixels.
-  int64_t row_tiles() const { return d * tiles_x; }
-  int64_t step_tiles() const { return kTileRowsPerStep * row_tiles(); }  // at most
-  int64_t staging_rows() const { return kTileRowsPerStep * kOut; }
+  // Step s is tile row s % tiles_y of the phases (py = s / tiles_y, 0..d-1).
+  int64_t steps() const { return d * tiles_y; }
+  int64_t phase_row_of(int64_t s) const { return s / tiles_y; }
+  int64_t tile_row_of(int64_t s) const { return s % tiles_y; }
+  // Tiles of a step: phase column px = i % d, tile column i / d, so that consecutive tiles
+  // read neighbouring pixels.
+  int64_t step_tiles() const { return d * tiles_x; }
 
   static Geometry of(int64_t h, int64_t w, int64_t c, int64_t o, int64_t d) {
     const auto tiles = [&](int64_t n) { return ((n + d - 1) / d + kOut - 1) / kOut; };
     return {h, w, c, o, d, tiles(h), tiles(w)};
-  }
-  int64_t phase_row_of(int64_t s) const { return s / steps_per_phase(); }
-  int64_t first_tile_row(int64_t s) const { return s % steps_per_phase() * kTileRowsPerStep; }
-  int64_t tiles_of(int64_t s) const {
-    return std::min(kTileRowsPerStep, tiles_y - first_tile_row(s)) * row_tiles();
   }
   // Image row of phase row `pr` of phase row py; -1 outside the image.
   int64_t image_row(int64_t py, int64_t pr) const {
@@ -126,7 +117,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   // channel's mean and sum of squared deviations; per thread, a block's working set.
   const int64_t u_floats = kWinogradPositions * g.c * g.o;
   const int64_t threads = cpu_threads();
-  const int64_t slot_floats = g.staging_rows() * row_floats;
+  const int64_t slot_floats = kOut * row_floats;  // a step's four image rows
   // A thread's steps: [steps * t / threads, steps * (t + 1) / threads).
   const auto first_step = [&](int64_t t) { return g.steps() * t / threads; };
   // In place: per thread, two staging slots; per meeting of two threads' ranges in one phase
@@ -135,7 +126,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   for (int64_t t = 1; in_place && t < threads; ++t) {
     const int64_t s = first_step(t);
     if (s == 0 || s >= g.steps() || g.phase_row_of(s) != g.phase_row_of(s - 1)) continue;
-    for (int64_t pr : {g.first_tile_row(s) * kOut - 1, g.first_tile_row(s) * kOut}) {
+    for (int64_t pr : {g.tile_row_of(s) * kOut - 1, g.tile_row_of(s) * kOut}) {
       const int64_t r = g.image_row(g.phase_row_of(s), pr);
       if (r >= 0) saved_rows.push_back(r);
     }
@@ -182,7 +173,8 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
                       g.c, in_scale.data(), in_offset.data());
   }
 
-  // The rows of input that block b of step s reads (nothing past the last step).
+  // The rows of input that block b of step s reads (nothing past the last step): one run
+  // per input row, from the first tile's left border to the last tile's right border.
   const auto input_runs = [&](int64_t s, int64_t b) {
     WinogradPrefetch runs;
     if (b >= blocks) {
@@ -190,22 +182,15 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
       ++s;
     }
     if (s >= g.steps()) return runs;
-    const int64_t py = g.phase_row_of(s), ty0 = g.first_tile_row(s);
-    const int64_t i0 = b * kTilesPerBlock, i1 = std::min((b + 1) * kTilesPerBlock, g.tiles_of(s));
-    // One run per input row of each tile row the block touches, from the first tile's left
-    // border to the last tile's right border (tiles go by tile column, then phase).
-    for (int64_t first = i0; first < i1;) {
-      const int64_t ty = ty0 + first / g.row_tiles();
-      const int64_t last = std::min(i1, (first / g.row_tiles() + 1) * g.row_tiles()) - 1;
-      const int64_t left = std::max<int64_t>(0, (first % g.row_tiles() / g.d * kOut - 1) * g.d + first % g.d);
-      const int64_t right = std::min(g.w - 1, (last % g.row_tiles() / g.d * kOut + kOut) * g.d + last % g.d);
-      for (int a = 0; a < kTile && runs.runs < WinogradPrefetch::kMaxRuns; ++a) {
-        const int64_t r = g.image_row(py, ty * kOut - 1 + a);
-        if (r < 0 || right < left) continue;
-        runs.start[runs.runs] = xs + (r * g.w + left) * g.c;
-        runs.bytes[runs.runs++] = (right - left + 1) * g.c * static_cast<int64_t>(sizeof(float));
-      }
-      first = last + 1;
+    const int64_t py = g.phase_row_of(s), ty = g.tile_row_of(s);
+    const int64_t first = b * kTilesPerBlock, last = std::min((b + 1) * kTilesPerBlock, step_tiles) - 1;
+    const int64_t left = std::max<int64_t>(0, (first / g.d * kOut - 1) * g.d + first % g.d);
+    const int64_t right = std::min(g.w - 1, (last / g.d * kOut + kOut) * g.d + last % g.d);
+    for (int a = 0; a < kTile && right >= left; ++a) {
+      const int64_t r = g.image_row(py, ty * kOut - 1 + a);
+      if (r < 0) continue;
+      runs.start[runs.runs] = xs + (r * g.w + left) * g.c;
+      runs.bytes[runs.runs++] = (right - left + 1) * g.c * static_cast<int64_t>(sizeof(float));
     }
     return runs;
   };
@@ -214,27 +199,36 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   // `v` holds the block's transformed tiles, `tile_stats` 2 * o floats, `stats` the block's
   // running moments (all the calling thread's).
   const auto run_block = [&](int64_t s, int64_t b, float* slot, float* v, float* tile_stats, ChannelMoments& stats) {
-    const int64_t py = g.phase_row_of(s), ty0 = g.first_tile_row(s);
-    const int64_t i0 = b * kTilesPerBlock, i1 = std::min((b + 1) * kTilesPerBlock, g.tiles_of(s));
-    if (i0 >= i1) {
-      if (og > 0) block_pixels[s * blocks + b] = 0.0f;
-      return;
+    const int64_t py = g.phase_row_of(s), ty = g.tile_row_of(s);
+    const int64_t i0 = b * kTilesPerBlock, i1 = std::min((b + 1) * kTilesPerBlock, step_tiles);
+    // The step's rows: input rows 4 ty - 1 .. 4 ty + 4 and output rows 4 ty .. 4 ty + 3 of
+    // phase row py (null outside the image).
+    const float* in_rows[kTile];
+    float* out_rows[kOut];
+    for (int a = 0; a < kTile; ++a) {
+      const int64_t r = g.image_row(py, ty * kOut - 1 + a);
+      in_rows[a] = r < 0 ? nullptr : input_row(r);
     }
-    const auto tile_at = [&](int64_t i, int64_t& ty, int64_t& px, int64_t& tx) {
-      ty = ty0 + i / g.row_tiles();
-      px = i % g.row_tiles() % g.d;
-      tx = i % g.row_tiles() / g.d;
+    for (int a = 0; a < kOut; ++a) {
+      const int64_t r = g.image_row(py, ty * kOut + a);
+      out_rows[a] = r < 0 ? nullptr : in_place ? slot + a * row_floats : ys + r * row_floats;
+    }
+    // Column offsets (floats into a row; -1 outside the image) of tile i's input and output
+    // pixels, c and o channels apart.
+    const auto columns = [&](int64_t i, int first, int count, int64_t channels, int64_t* offsets) {
+      const int64_t px = i % g.d, tx = i / g.d;
+      for (int k = 0; k < count; ++k) {
+        const int64_t col = g.image_col(px, tx * kOut + first + k);
+        offsets[k] = col < 0 ? -1 : col * channels;
+      }
     };
     const float* pixels_in[kTile * kTile];
     for (int64_t i = i0; i < i1; ++i) {
-      int64_t ty, px, tx;
-      tile_at(i, ty, px, tx);
+      int64_t offsets[kTile];
+      columns(i, -1, kTile, g.c, offsets);
       for (int a = 0; a < kTile; ++a) {
-        const int64_t r = g.image_row(py, ty * kOut - 1 + a);
-        const float* const row = r < 0 ? nullptr : input_row(r);
-        for (int b = 0; b < kTile; ++b) {
-          const int64_t col = g.image_col(px, tx * kOut - 1 + b);
-          pixels_in[a * kTile + b] = r < 0 || col < 0 ? nullptr : row + col * g.c;
+        for (int k = 0; k < kTile; ++k) {
+          pixels_in[a * kTile + k] = in_rows[a] && offsets[k] >= 0 ? in_rows[a] + offsets[k] : nullptr;
         }
       }
       winograd_f4x3_input_tile(pixels_in, g.c, in_norm ? in_scale.data() : nullptr, in_offset.data(),
@@ -245,14 +239,11 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     winograd_f4x3_multiply(v, i1 - i0, weights, m, &next);
     float* pixels_out[kOut * kOut];
     for (int64_t i = i0; i < i1; ++i) {
-      int64_t ty, px, tx;
-      tile_at(i, ty, px, tx);
+      int64_t offsets[kOut];
+      columns(i, 0, kOut, g.o, offsets);
       for (int a = 0; a < kOut; ++a) {
-        const int64_t r = g.image_row(py, ty * kOut + a);
-        float* const row = in_place ? slot + ((ty - ty0) * kOut + a) * row_floats : ys + r * row_floats;
-        for (int b = 0; b < kOut; ++b) {
-          const int64_t col = g.image_col(px, tx * kOut + b);
-          pixels_out[a * kOut + b] = r < 0 || col < 0 ? nullptr : row + col * g.o;
+        for (int k = 0; k < kOut; ++k) {
+          pixels_out[a * kOut + k] = out_rows[a] && offsets[k] >= 0 ? out_rows[a] + offsets[k] : nullptr;
         }
       }
       int pixels = 0;
@@ -274,9 +265,9 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   };
   // In place: step s's staged rows go to y.
   const auto write_back = [&](int64_t s, const float* slot) {
-    for (int64_t k = 0; k < g.tiles_of(s) / g.row_tiles() * kOut; ++k) {
-      const int64_t r = g.image_row(g.phase_row_of(s), g.first_tile_row(s) * kOut + k);
-      if (r >= 0) std::memcpy(ys + r * row_floats, slot + k * row_floats, static_cast<size_t>(row_floats) * sizeof(float));
+    for (int a = 0; a < kOut; ++a) {
+      const int64_t r = g.image_row(g.phase_row_of(s), g.tile_row_of(s) * kOut + a);
+      if (r >= 0) std::memcpy(ys + r * row_floats, slot + a * row_floats, static_cast<size_t>(row_floats) * sizeof(float));
     }
   };
 
