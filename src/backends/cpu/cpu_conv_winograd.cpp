@@ -9,12 +9,12 @@
 // of the phases (py, 0..d-1), which together cover four whole image rows; its tiles go in
 // blocks whose transformed inputs and products stay in L2.
 //
-// In place (y is x), a step's outputs overwrite rows that the next step of the same phase
-// still reads (its top border row), and that neighbouring tiles of the same step read, so
-// they wait in a staging slot until the next step is done. Each thread takes a contiguous
-// range of steps and works through it alone, with two slots of its own and no barrier:
-// only where two threads' ranges meet does one read a row the other writes (the border
-// rows on either side of the meeting), and those rows are copied aside before any thread
+// In place (y is x), each thread takes a contiguous range of steps and works through it
+// alone, block by block; a block reads all its input before it writes any output. What is
+// overwritten and still to be read elsewhere is copied aside first: a step's last output
+// row, the next step's top border (one image row, carried from step to step); a block's
+// last output column in each phase, the next block's left border (four pixels a phase);
+// and where two threads' ranges meet, the border rows on either side, before any thread
 // starts. (With the threads sharing each step and a barrier after it, a convolution at 512
 // took 35 ms in some runs and 60 ms in others; without barriers it takes 31-34 ms.)
 //
@@ -49,8 +49,6 @@ constexpr int kOut = kWinogradOutputTile;
 // Blocks are also the unit of the output statistics, so their size must not depend on the
 // thread count.
 constexpr int64_t kTilesPerBlock = 12;
-
-constexpr int kStagingSlots = 2;  // per thread
 
 // The map (1, h, w, c) -> (1, h, w, o) with dilation d, cut into steps and tiles.
 struct Geometry {
@@ -112,16 +110,15 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   const int64_t blocks = (step_tiles + kTilesPerBlock - 1) / kTilesPerBlock;  // per step
   const int64_t all_blocks = g.steps() * blocks;
 
-  // Scratch: the transformed weights; in place, each thread's staging slots and the border
-  // rows copied aside; with statistics, per block of tiles its pixel count and each
-  // channel's mean and sum of squared deviations; per thread, a block's working set.
+  // Scratch: the transformed weights; in place, the border rows copied aside where threads'
+  // ranges meet; with statistics, per block of tiles its pixel count and each channel's
+  // mean and sum of squared deviations; per thread, a block's working set and, in place, its
+  // two carried rows and the saved left borders.
   const int64_t u_floats = kWinogradPositions * g.c * g.o;
   const int64_t threads = cpu_threads();
-  const int64_t slot_floats = kOut * row_floats;  // a step's four image rows
   // A thread's steps: [steps * t / threads, steps * (t + 1) / threads).
   const auto first_step = [&](int64_t t) { return g.steps() * t / threads; };
-  // In place: per thread, two staging slots; per meeting of two threads' ranges in one phase
-  // row, the two border rows, copied aside.
+  // In place: per meeting of two threads' ranges in one phase row, the two border rows.
   std::vector<int64_t> saved_rows;
   for (int64_t t = 1; in_place && t < threads; ++t) {
     const int64_t s = first_step(t);
@@ -132,21 +129,21 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     }
   }
   const int64_t in_row_floats = g.w * g.c;
-  const int64_t staging_floats =
-      in_place ? threads * kStagingSlots * slot_floats + static_cast<int64_t>(saved_rows.size()) * in_row_floats : 0;
+  const int64_t saved_floats = static_cast<int64_t>(saved_rows.size()) * in_row_floats;
   const int64_t moment_floats = og > 0 ? all_blocks * (2 * g.o + 1) : 0;
   // Per thread: a block's transformed tiles (and products, when they cannot overwrite them)
   // and one tile's statistics. Nothing is allocated inside the parallel region, where a
   // failed allocation could not be reported.
-  const int64_t thread_floats =
-      (kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o) + 2 * g.o + 15) / 16 * 16;  // whole lines
-  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(u_floats + staging_floats + moment_floats +
+  const int64_t block_floats = kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o);
+  const int64_t carry_floats = in_place ? 2 * in_row_floats : 0;
+  const int64_t halo_floats = in_place ? g.d * kOut * g.c : 0;
+  const int64_t thread_floats = (block_floats + 2 * g.o + carry_floats + halo_floats + 15) / 16 * 16;  // whole lines
+  CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(u_floats + saved_floats + moment_floats +
                                                             threads * thread_floats) *
                                         sizeof(float)));
   float* const u = static_cast<float*>(buffer);
-  float* const staging = u + u_floats;
-  float* const saved = staging + threads * kStagingSlots * slot_floats;  // in place: the border rows' copies
-  float* const block_moments = staging + staging_floats;  // (all_blocks, 2 * o): means, then deviations
+  float* const saved = u + u_floats;
+  float* const block_moments = saved + saved_floats;  // (all_blocks, 2 * o): means, then deviations
   float* const block_pixels = block_moments + all_blocks * 2 * g.o;
   float* const thread_scratch = block_moments + moment_floats;
   std::vector<ChannelMoments> thread_stats(static_cast<size_t>(threads), ChannelMoments(og > 0 ? g.o : 0));
@@ -198,7 +195,16 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   // Block b of step s: its tiles read, multiplied, written to y (or, in place, to `slot`).
   // `v` holds the block's transformed tiles, `tile_stats` 2 * o floats, `stats` the block's
   // running moments (all the calling thread's).
-  const auto run_block = [&](int64_t s, int64_t b, float* slot, float* v, float* tile_stats, ChannelMoments& stats) {
+  //
+  // In place, `top` is the original of the step's top border row when an earlier step has
+  // overwritten it (else null), and `halo` holds, per phase column, the original pixels of
+  // the last output column written by an earlier block (4 x c floats a phase).
+  struct InPlace {
+    const float* top = nullptr;
+    float* halo = nullptr;
+  };
+  const auto run_block = [&](int64_t s, int64_t b, const InPlace& ip, float* v, float* tile_stats,
+                             ChannelMoments& stats) {
     const int64_t py = g.phase_row_of(s), ty = g.tile_row_of(s);
     const int64_t i0 = b * kTilesPerBlock, i1 = std::min((b + 1) * kTilesPerBlock, step_tiles);
     // The step's rows: input rows 4 ty - 1 .. 4 ty + 4 and output rows 4 ty .. 4 ty + 3 of
@@ -207,11 +213,11 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     float* out_rows[kOut];
     for (int a = 0; a < kTile; ++a) {
       const int64_t r = g.image_row(py, ty * kOut - 1 + a);
-      in_rows[a] = r < 0 ? nullptr : input_row(r);
+      in_rows[a] = r < 0 ? nullptr : a == 0 && ip.top ? ip.top : input_row(r);
     }
     for (int a = 0; a < kOut; ++a) {
       const int64_t r = g.image_row(py, ty * kOut + a);
-      out_rows[a] = r < 0 ? nullptr : in_place ? slot + a * row_floats : ys + r * row_floats;
+      out_rows[a] = r < 0 ? nullptr : ys + r * row_floats;
     }
     // Column offsets (floats into a row; -1 outside the image) of tile i's input and output
     // pixels, c and o channels apart.
@@ -231,12 +237,29 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
           pixels_in[a * kTile + k] = in_rows[a] && offsets[k] >= 0 ? in_rows[a] + offsets[k] : nullptr;
         }
       }
+      if (ip.halo && i - g.d < i0 && offsets[0] >= 0) {  // the left border, written by an earlier block
+        for (int a = 1; a <= kOut; ++a) {
+          if (in_rows[a]) pixels_in[a * kTile] = ip.halo + (i % g.d * kOut + a - 1) * g.c;
+        }
+      }
       winograd_f4x3_input_tile(pixels_in, g.c, in_norm ? in_scale.data() : nullptr, in_offset.data(),
                                in_norm && in_norm->relu, v + (i - i0) * kWinogradPositions * g.c);
     }
     float* const m = g.c == g.o ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
     const WinogradPrefetch next = input_runs(s, b + 1);  // most often this thread's next block
     winograd_f4x3_multiply(v, i1 - i0, weights, m, &next);
+    if (ip.halo) {
+      // The next block's left borders: the last output column of each phase, as it was.
+      for (int64_t i = std::max(i0, i1 - g.d); i < i1; ++i) {
+        const int64_t col = g.image_col(i % g.d, i / g.d * kOut + kOut - 1);
+        for (int a = 0; a < kOut; ++a) {
+          if (col >= 0 && out_rows[a]) {
+            std::memcpy(ip.halo + (i % g.d * kOut + a) * g.c, out_rows[a] + col * g.c,
+                        static_cast<size_t>(g.c) * sizeof(float));
+          }
+        }
+      }
+    }
     float* pixels_out[kOut * kOut];
     for (int64_t i = i0; i < i1; ++i) {
       int64_t offsets[kOut];
@@ -263,39 +286,32 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
       stats.reset();
     }
   };
-  // In place: step s's staged rows go to y.
-  const auto write_back = [&](int64_t s, const float* slot) {
-    for (int a = 0; a < kOut; ++a) {
-      const int64_t r = g.image_row(g.phase_row_of(s), g.tile_row_of(s) * kOut + a);
-      if (r >= 0) std::memcpy(ys + r * row_floats, slot + a * row_floats, static_cast<size_t>(row_floats) * sizeof(float));
-    }
-  };
-
 #pragma omp parallel num_threads(static_cast<int>(threads))
   {
     const int64_t me = omp_get_thread_num();
     float* const v = thread_scratch + me * thread_floats;
-    float* const tile_stats = v + kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o);
+    float* const tile_stats = v + block_floats;
     ChannelMoments& stats = thread_stats[static_cast<size_t>(me)];
     if (in_place) {
-      // This thread's steps in order; step s's rows are written once step s + 1 has read
-      // its input.
       // The ranges are independent: a team smaller than planned (nested in another parallel
       // region) takes several in turn.
+      float* const carry = v + block_floats + 2 * g.o;  // two rows: the last step's and this one's
       for (int64_t t = omp_get_thread_num(); t < threads; t += omp_get_num_threads()) {
-        float* const slots = staging + t * kStagingSlots * slot_floats;
         const int64_t s0 = first_step(t), s1 = first_step(t + 1);
         for (int64_t s = s0; s < s1; ++s) {
-          float* const slot = slots + s % kStagingSlots * slot_floats;
-          for (int64_t b = 0; b < blocks; ++b) run_block(s, b, slot, v, tile_stats, stats);
-          if (s > s0) write_back(s - 1, slots + (s - 1) % kStagingSlots * slot_floats);
+          // Step s overwrites its last output row, the next step's top border: keep it.
+          const int64_t last = g.image_row(g.phase_row_of(s), g.tile_row_of(s) * kOut + kOut - 1);
+          float* const keep = carry + s % 2 * in_row_floats;
+          if (last >= 0) std::memcpy(keep, xs + last * in_row_floats, static_cast<size_t>(in_row_floats) * sizeof(float));
+          const bool carried = s > s0 && g.tile_row_of(s) > 0;  // else the top border is untouched or copied aside
+          const InPlace ip{carried ? carry + (s - 1) % 2 * in_row_floats : nullptr, carry + 2 * in_row_floats};
+          for (int64_t b = 0; b < blocks; ++b) run_block(s, b, ip, v, tile_stats, stats);
         }
-        if (s1 > s0) write_back(s1 - 1, slots + (s1 - 1) % kStagingSlots * slot_floats);
       }
     } else {
 #pragma omp for schedule(static)
       for (int64_t sb = 0; sb < g.steps() * blocks; ++sb) {
-        run_block(sb / blocks, sb % blocks, nullptr, v, tile_stats, stats);
+        run_block(sb / blocks, sb % blocks, InPlace{}, v, tile_stats, stats);
       }
     }
   }
