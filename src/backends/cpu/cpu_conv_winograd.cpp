@@ -170,28 +170,6 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
                       g.c, in_scale.data(), in_offset.data());
   }
 
-  // The rows of input that block b of step s reads (nothing past the last step): one run
-  // per input row, from the first tile's left border to the last tile's right border.
-  const auto input_runs = [&](int64_t s, int64_t b) {
-    WinogradPrefetch runs;
-    if (b >= blocks) {
-      b = 0;
-      ++s;
-    }
-    if (s >= g.steps()) return runs;
-    const int64_t py = g.phase_row_of(s), ty = g.tile_row_of(s);
-    const int64_t first = b * kTilesPerBlock, last = std::min((b + 1) * kTilesPerBlock, step_tiles) - 1;
-    const int64_t left = std::max<int64_t>(0, (first / g.d * kOut - 1) * g.d + first % g.d);
-    const int64_t right = std::min(g.w - 1, (last / g.d * kOut + kOut) * g.d + last % g.d);
-    for (int a = 0; a < kTile && right >= left; ++a) {
-      const int64_t r = g.image_row(py, ty * kOut - 1 + a);
-      if (r < 0) continue;
-      runs.start[runs.runs] = xs + (r * g.w + left) * g.c;
-      runs.bytes[runs.runs++] = (right - left + 1) * g.c * static_cast<int64_t>(sizeof(float));
-    }
-    return runs;
-  };
-
   // Block b of step s: its tiles read, multiplied, written to y (or, in place, to `slot`).
   // `v` holds the block's transformed tiles, `tile_stats` 2 * o floats, `stats` the block's
   // running moments (all the calling thread's).
@@ -246,8 +224,7 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
                                in_norm && in_norm->relu, v + (i - i0) * kWinogradPositions * g.c);
     }
     float* const m = g.c == g.o ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
-    const WinogradPrefetch next = input_runs(s, b + 1);  // most often this thread's next block
-    winograd_f4x3_multiply(v, i1 - i0, weights, m, &next);
+    winograd_f4x3_multiply(v, i1 - i0, weights, m);
     if (ip.halo) {
       // The next block's left borders: the last output column of each phase, as it was.
       for (int64_t i = std::max(i0, i1 - g.d); i < i1; ++i) {

@@ -151,25 +151,10 @@ void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, cons
   input_tile<true, false>(pixels, channels, scale, offset, v);
 }
 
-void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m,
-                            const WinogradPrefetch* next) {
+void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m) {
   const int64_t in = weights.in_channels, out = weights.out_channels;
   const int64_t lda = kWinogradPositions * in, ldc = kWinogradPositions * out;
-  constexpr int64_t kLine = 64;
-  int64_t lines = 0;  // of `next`, spread evenly over the 36 products
-  for (int k = 0; next && k < next->runs; ++k) lines += (next->bytes[k] + kLine - 1) / kLine;
-  const int64_t per_product = (lines + kWinogradPositions - 1) / kWinogradPositions;
-  int run = 0;
-  int64_t offset = 0;
   for (int e = 0; e < kWinogradPositions; ++e) {
-    for (int64_t l = 0; l < per_product && next && run < next->runs; ++l) {
-      __builtin_prefetch(reinterpret_cast<const char*>(next->start[run]) + offset, 0, 2);
-      offset += kLine;
-      if (offset >= next->bytes[run]) {
-        ++run;
-        offset = 0;
-      }
-    }
     const float* a = v + e * in;
     const float* b = weights.u + e * in * out;
     float* c = m + e * out;

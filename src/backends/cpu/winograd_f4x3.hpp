@@ -34,20 +34,9 @@ void winograd_f4x3_transform_weights(const float* w, int64_t out_channels, int64
 void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset,
                               bool relu, float* v);
 
-// Memory the next block will read: up to 12 runs of bytes (rows of its input tiles).
-struct WinogradPrefetch {
-  static constexpr int kMaxRuns = 12;
-  const float* start[kMaxRuns];
-  int64_t bytes[kMaxRuns];
-  int runs = 0;
-};
-
 // m (tiles, 36, out) = v (tiles, 36, in) through the 36 weight matrices: tile t's product at
-// position e is v[t][e] @ u[e]. m may be v when in == out. With `next`, its memory is
-// brought into L2 a little at a time between the 36 products, so that reading the next
-// block overlaps this block's arithmetic instead of waiting on memory.
-void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m,
-                            const WinogradPrefetch* next = nullptr);
+// position e is v[t][e] @ u[e]. m may be v when in == out.
+void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m);
 
 // The 4x4 outputs A^T m A (+ bias, may be null) of one tile's products m (36, out) into its
 // pixels (row-major; null for outputs outside the image), `out` floats each. With `mean`,
