@@ -170,9 +170,9 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
                       g.c, in_scale.data(), in_offset.data());
   }
 
-  // Block b of step s: its tiles read, multiplied, written to y (or, in place, to `slot`).
-  // `v` holds the block's transformed tiles, `tile_stats` 2 * o floats, `stats` the block's
-  // running moments (all the calling thread's).
+  // Block b of step s: its tiles read, multiplied, written to y. `v` holds the block's
+  // transformed tiles, `tile_stats` 2 * o floats, `stats` the block's running moments (all
+  // the calling thread's).
   //
   // In place, `top` is the original of the step's top border row when an earlier step has
   // overwritten it (else null), and `halo` holds, per phase column, the original pixels of
@@ -226,12 +226,13 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     float* const m = g.c == g.o ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
     winograd_f4x3_multiply(v, i1 - i0, weights, m);
     if (ip.halo) {
-      // The next block's left borders: the last output column of each phase, as it was.
+      // The next block's left borders: the input pixels under the last output column of
+      // each phase, before this block's outputs replace them.
       for (int64_t i = std::max(i0, i1 - g.d); i < i1; ++i) {
         const int64_t col = g.image_col(i % g.d, i / g.d * kOut + kOut - 1);
         for (int a = 0; a < kOut; ++a) {
-          if (col >= 0 && out_rows[a]) {
-            std::memcpy(ip.halo + (i % g.d * kOut + a) * g.c, out_rows[a] + col * g.c,
+          if (col >= 0 && in_rows[a + 1]) {
+            std::memcpy(ip.halo + (i % g.d * kOut + a) * g.c, in_rows[a + 1] + col * g.c,
                         static_cast<size_t>(g.c) * sizeof(float));
           }
         }
