@@ -96,9 +96,7 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
 #pragma omp parallel for schedule(static)
       for (int64_t i = 0; i < m; ++i) {
         float* s = scores + i * nk;
-        float mx = -INFINITY;
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = 0; j < nk; ++j) mx = std::max(mx, s[j]);
+        const float mx = row_max(s, nk, -INFINITY);
         float sum = 0.0f;
         uint16_t* w = weights + i * nk;
 #pragma omp simd reduction(+ : sum)

@@ -47,16 +47,13 @@ inline float fast_erf(float x) {
   return x < 0.0f ? -e : e;
 }
 
-// One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
-// running max, the running sum l is rescaled and extended, and the factor by which earlier
-// accumulations must be rescaled is returned. Reductions run in 16 lanes: the max in an
-// explicit vector (GCC left the element-wise form of that loop scalar), the sum in
-// element-wise lanes the compiler vectorises along with the exponential.
-inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
+// The largest of `init` and s[0..n), in an explicit 16-lane vector: GCC leaves both the
+// element-wise form and an `omp simd` max reduction of this loop scalar.
+inline float row_max(const float* s, int64_t n, float init) {
   constexpr int kLanes = 16;
   using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
   Lanes running = {};
-  running += m;
+  running += init;
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
     Lanes v;
@@ -65,12 +62,22 @@ inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
   }
   float lanes[kLanes];
   std::memcpy(lanes, &running, sizeof lanes);
-  float mx = m;
+  float mx = init;
   for (int t = 0; t < kLanes; ++t) mx = lanes[t] > mx ? lanes[t] : mx;
   for (; j < n; ++j) mx = s[j] > mx ? s[j] : mx;
+  return mx;
+}
+
+// One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
+// running max, the running sum l is rescaled and extended, and the factor by which earlier
+// accumulations must be rescaled is returned. The sum runs in 16 element-wise lanes, which
+// the compiler vectorises along with the exponential.
+inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
+  constexpr int kLanes = 16;
+  const float mx = row_max(s, n, m);
   const float corr = fast_exp(m - mx);
   float sums[kLanes] = {};
-  j = 0;
+  int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
     for (int t = 0; t < kLanes; ++t) {
       const float e = fast_exp(s[j + t] - mx);
