@@ -40,7 +40,6 @@ struct ChannelMoments {
     }
     count = total;
   }
-  void merge(const ChannelMoments& o) { merge(o.count, o.mean.data(), o.m2.data()); }
   void reset() {
     count = 0.0;
     std::fill(mean.begin(), mean.end(), 0.0);
