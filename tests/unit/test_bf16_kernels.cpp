@@ -101,9 +101,14 @@ TEST_F(Bf16Kernels, GlobalAttentionMatchesEmulation) {
     bool q_pool;
   };
   uint32_t seed = 300;
+  // Besides the network's shapes: key counts that are no multiple of the kernel's 64-key
+  // blocks, odd head sizes (a zero-padded pair), value widths of 8, 40 and 72 columns (half a
+  // vector after 0, 2 and 4 whole ones) and query blocks with 1-5 rows left over.
   for (const Case c : {Case{16, 8, 56, false}, Case{16, 4, 56, true}, Case{8, 16, 56, false}, Case{4, 4, 8, false},
-                       Case{4, 8, 8, true}}) {
-    SCOPED_TRACE(testing::Message() << "grid " << c.grid << ", " << c.heads << " heads, q_pool " << c.q_pool);
+                       Case{4, 8, 8, true}, Case{6, 3, 7, false}, Case{10, 2, 72, true}, Case{14, 2, 40, false},
+                       Case{7, 1, 33, false}}) {
+    SCOPED_TRACE(testing::Message() << "grid " << c.grid << ", " << c.heads << " heads of " << c.head_dim
+                                    << ", q_pool " << c.q_pool);
     AttentionParams p;
     p.heads = c.heads;
     p.head_dim = c.head_dim;

@@ -62,10 +62,6 @@ class CpuBackend final : public Backend {
   // convolution bands, inputs rounded to bf16).
   Result<void*> scratch(size_t bytes);
   Status conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
-  // c (M, N) = a (M, K) @ b (K, N) in bf16 with fp32 results, on oneDNN's threads; rows of a
-  // and c are lda and ldc elements apart, b is read with element strides (b_row, b_col).
-  Status gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n, int64_t b_row,
-                   int64_t b_col, float* c, int64_t ldc);
   Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   static bool pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p);
   Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
@@ -83,7 +79,7 @@ class CpuBackend final : public Backend {
   bool winograd_enabled_ = true;
   std::unique_ptr<float[]> scratch_;
   size_t scratch_size_ = 0;
-  std::vector<char> attention_workspace_;  // bf16 attention's operands, kept across calls
+  std::vector<char> attention_workspace_;  // bf16 attention's packed operands and job buffers, kept across calls
 };
 
 // Thread count the OpenMP loops of this backend use.

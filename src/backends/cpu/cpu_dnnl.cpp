@@ -203,11 +203,6 @@ Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
   return run_matmul(*dnnl_, {a.raw(), m, k, k, b.raw(), n, n, 1, dt::f32, nullptr, c.data<float>(), n});
 }
 
-Status CpuBackend::gemm_bf16(const uint16_t* a, int64_t m, int64_t k, int64_t lda, const uint16_t* b, int64_t n,
-                             int64_t b_row, int64_t b_col, float* c, int64_t ldc) {
-  return run_matmul(*dnnl_, {a, m, k, lda, b, n, b_row, b_col, dt::bf16, nullptr, c, ldc});
-}
-
 bool CpuBackend::bf16_supported() const {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);

@@ -10,30 +10,41 @@
 
 namespace ck::cpu {
 
+// 16 floats in one AVX-512 register (and the matching integers), for loops that GCC will not
+// vectorise well from element-wise code.
+inline constexpr int kLanes = 16;
+using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+using IntLanes = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
+
 // e^x for x <= 88, within 2 ulp: Cody-Waite reduction x = n ln2 + r, a degree-6 polynomial
 // for e^r on |r| <= ln2/2 (Cephes' expf), 2^n from the exponent bits. n is rounded with the
 // 1.5 * 2^23 trick, not floor(): floor is a library call unless traps are off, and a call
 // stops the loop from vectorising. Inputs below -87.3 give about 1e-38 instead of 0, which
-// no softmax can tell apart.
-#pragma omp declare simd
-inline float fast_exp(float x) {
-  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  x = x < -87.3f ? -87.3f : x;
-  const float shifted = x * 1.44269504088896341f + kRound;
-  const float n = shifted - kRound;
-  float r = x - n * 0.693359375f;
+// no softmax can tell apart. F is float (I int32_t) or Lanes (I IntLanes): one formula for
+// element-wise loops and explicit vectors.
+template <class F, class I>
+inline F exp_lanes(F x) {
+  const F kRound = F{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const F lowest = F{} - 87.3f;
+  x = x < lowest ? lowest : x;
+  const F shifted = x * 1.44269504088896341f + kRound;
+  const F n = shifted - kRound;
+  F r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  const float r2 = r * r;
-  float p = 1.9875691500e-4f;
+  const F r2 = r * r;
+  F p = F{} + 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const float er = p * r2 + r + 1.0f;
-  const int32_t ni = std::bit_cast<int32_t>(shifted) - std::bit_cast<int32_t>(kRound);
-  return er * std::bit_cast<float>(static_cast<uint32_t>(ni + 127) << 23);
+  const F er = p * r2 + r + 1.0f;
+  const I ni = std::bit_cast<I>(shifted) - std::bit_cast<I>(kRound);
+  return er * std::bit_cast<F>((ni + 127) << 23);
 }
+
+#pragma omp declare simd
+inline float fast_exp(float x) { return exp_lanes<float, int32_t>(x); }
 
 // erf(x) to 5e-7 absolute (Abramowitz & Stegun 7.1.26, 1.5e-7 in exact arithmetic, plus
 // float rounding): 1 - t P(t) e^(-x^2) with t = 1 / (1 + 0.3275911 |x|), odd in x. Feeds
@@ -47,11 +58,9 @@ inline float fast_erf(float x) {
   return x < 0.0f ? -e : e;
 }
 
-// The largest of `init` and s[0..n), in an explicit 16-lane vector: GCC leaves both the
-// element-wise form and an `omp simd` max reduction of this loop scalar.
+// The largest of `init` and s[0..n), in explicit vectors: GCC leaves both the element-wise
+// form and an `omp simd` max reduction of this loop scalar.
 inline float row_max(const float* s, int64_t n, float init) {
-  constexpr int kLanes = 16;
-  using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
   Lanes running = {};
   running += init;
   int64_t j = 0;
@@ -70,23 +79,24 @@ inline float row_max(const float* s, int64_t n, float init) {
 
 // One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
 // running max, the running sum l is rescaled and extended, and the factor by which earlier
-// accumulations must be rescaled is returned. The sum runs in 16 element-wise lanes, which
-// the compiler vectorises along with the exponential.
+// accumulations must be rescaled is returned. The exponentials and the sum run in explicit
+// vectors.
 inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
-  constexpr int kLanes = 16;
   const float mx = row_max(s, n, m);
   const float corr = fast_exp(m - mx);
-  float sums[kLanes] = {};
+  Lanes sums = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
-    for (int t = 0; t < kLanes; ++t) {
-      const float e = fast_exp(s[j + t] - mx);
-      s[j + t] = e;
-      sums[t] += e;
-    }
+    Lanes v;
+    std::memcpy(&v, s + j, sizeof v);
+    v = exp_lanes<Lanes, IntLanes>(v - mx);
+    std::memcpy(s + j, &v, sizeof v);
+    sums += v;
   }
+  float lanes[kLanes];
+  std::memcpy(lanes, &sums, sizeof lanes);
   float sum = 0.0f;
-  for (int t = 0; t < kLanes; ++t) sum += sums[t];
+  for (int t = 0; t < kLanes; ++t) sum += lanes[t];
   for (; j < n; ++j) {
     const float e = fast_exp(s[j] - mx);
     s[j] = e;
