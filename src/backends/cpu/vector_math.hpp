@@ -79,24 +79,22 @@ inline float row_max(const float* s, int64_t n, float init) {
 
 // One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
 // running max, the running sum l is rescaled and extended, and the factor by which earlier
-// accumulations must be rescaled is returned. The exponentials and the sum run in explicit
-// vectors.
+// accumulations must be rescaled is returned. The sum runs in 16 element-wise lanes, which
+// the compiler vectorises along with the exponential.
 inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
   const float mx = row_max(s, n, m);
   const float corr = fast_exp(m - mx);
-  Lanes sums = {};
+  float sums[kLanes] = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
-    Lanes v;
-    std::memcpy(&v, s + j, sizeof v);
-    v = exp_lanes<Lanes, IntLanes>(v - mx);
-    std::memcpy(s + j, &v, sizeof v);
-    sums += v;
+    for (int t = 0; t < kLanes; ++t) {
+      const float e = fast_exp(s[j + t] - mx);
+      s[j + t] = e;
+      sums[t] += e;
+    }
   }
-  float lanes[kLanes];
-  std::memcpy(lanes, &sums, sizeof lanes);
   float sum = 0.0f;
-  for (int t = 0; t < kLanes; ++t) sum += lanes[t];
+  for (int t = 0; t < kLanes; ++t) sum += sums[t];
   for (; j < n; ++j) {
     const float e = fast_exp(s[j] - mx);
     s[j] = e;
