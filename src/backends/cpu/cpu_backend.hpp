@@ -1,8 +1,9 @@
 // The optimised CPU backend: oneDNN for GEMM and most convolutions (measured faster than
 // anything hand-written here), our own Winograd F(4x4, 3x3) kernel for the refiner's 3x3
 // convolutions (straight on the channels-last map, GroupNorm fused in), vectorisable loops
-// with OpenMP for norms, element-wise ops and resizes, and a streaming (flash-style)
-// attention whose memory does not grow with the token count.
+// with OpenMP for norms, element-wise ops and resizes, a streaming (flash-style) fp32
+// attention whose memory does not grow with the token count, and a bf16 global attention on
+// our own AVX512-BF16 register GEMM (bf16_pair_gemm.hpp).
 #pragma once
 
 #include <memory>
