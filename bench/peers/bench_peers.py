@@ -5,6 +5,10 @@ after warm-up. Writes the table into docs/BENCHMARKS.md (between its peers marke
 
   .venv-ref/bin/python bench/peers/bench_peers.py --img-size 512 --threads 2 --runs 5
 
+PyTorch runs twice: Debian's 1.13 of the reference harness (no torch.compile) in this process,
+and, where .venv-torch exists (bench/peers/requirements-torch.txt), current PyTorch from PyPI,
+eager and through torch.compile, in a child process (torch_current.py).
+
 fp32 runs everywhere; with --bf16, PyTorch (the model cast to bf16), OpenVINO (inference
 precision bf16) and `corridorkey bench --precision bf16` are timed in bf16 too, and each
 bf16 runtime's error against PyTorch fp32 is measured on the bundled sample's network input.
@@ -113,6 +117,20 @@ def gemm_peak_gflops(threads: int) -> float:
     raise RuntimeError("ck_opbench printed no stage-2 fc1 row")
 
 
+def run_current_torch(a, work: Path, sample_n, reference) -> dict | None:
+    """torch_current.py in the current-PyTorch environment, if there is one: its rows, errors
+    against this process's fp32 reference, and notes."""
+    python = Path(a.torch_venv) / "bin" / "python"
+    if not python.exists():
+        return None
+    ref_path = work / f"reference_s{a.img_size}.npz"
+    np.savez(ref_path, alpha=reference[0], fg=reference[1], x=sample_n)
+    cmd = [str(python), str(Path(__file__).resolve().parent / "torch_current.py"), "--img-size", str(a.img_size),
+           "--threads", str(a.threads), "--runs", str(a.runs), "--warmup", str(a.warmup), "--reference", str(ref_path)]
+    out = subprocess.run(cmd + (["--bf16"] if a.bf16 else []), check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def max_error(outputs, reference) -> float:
     return max(float(np.abs(np.asarray(o, dtype=np.float32) - r).max()) for o, r in zip(outputs, reference))
 
@@ -125,6 +143,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--bf16", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    ap.add_argument("--torch-venv", default=str(ROOT / ".venv-torch"),
+                    help="environment with current PyTorch for torch_current.py (skipped if absent)")
     a = ap.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
     torch.set_num_threads(a.threads)
@@ -145,20 +165,29 @@ def main(argv: list[str]) -> int:
 
     with torch.inference_mode():
         reference = [t.numpy() for t in model(sample)]
-        rows.append(("PyTorch eager", "fp32", timed(lambda: model(x), a.runs, a.warmup), torch.__version__))
+        rows.append(("PyTorch eager (Debian)", "fp32", timed(lambda: model(x), a.runs, a.warmup), torch.__version__))
         if a.bf16:
             # autocast trips over timm's LayerNorm in this PyTorch; the whole model in bf16 runs.
             try:
                 model_bf16 = copy.deepcopy(model).to(torch.bfloat16)
                 xb = x.to(torch.bfloat16)
-                rows.append(("PyTorch eager (model in bf16)", "bf16", timed(lambda: model_bf16(xb), a.runs, a.warmup),
+                rows.append(("PyTorch eager (Debian), model in bf16", "bf16", timed(lambda: model_bf16(xb), a.runs, a.warmup),
                              torch.__version__))
-                errors["PyTorch eager (model in bf16)"] = max_error(
+                errors["PyTorch eager (Debian), model in bf16"] = max_error(
                     [t.float().numpy() for t in model_bf16(sample.to(torch.bfloat16))], reference)
                 del model_bf16
             except RuntimeError as e:
                 notes.append(f"PyTorch bf16 failed: {str(e).splitlines()[0]}")
-    compile_note = "torch.compile: not available in this PyTorch." if not hasattr(torch, "compile") else ""
+    compile_note = "Debian's PyTorch 1.13 has no torch.compile." if not hasattr(torch, "compile") else ""
+    agree = {}
+    current = run_current_torch(a, work, sample_n, reference)
+    if current:
+        for r in current["rows"]:
+            rows.append((r["name"], r["precision"], r["times"], r["version"]))
+            (errors if r["precision"] == "bf16" else agree)[r["name"]] = current["errors"][r["name"]]
+        notes.append("Current PyTorch: " + "; ".join(current["notes"]) + ".")
+    else:
+        notes.append(f"Current PyTorch not run: no {a.torch_venv} (bench/peers/requirements-torch.txt).")
 
     # The engine runs before ONNX Runtime and OpenVINO exist in this process: their idle
     # worker threads spin and would take cores from it.
@@ -181,7 +210,7 @@ def main(argv: list[str]) -> int:
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     sess = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
     rows.append(("ONNX Runtime", "fp32", timed(lambda: sess.run(None, {"x": xn}), a.runs, a.warmup), ort.__version__))
-    agree = {"ONNX Runtime": max_error(sess.run(None, {"x": sample_n}), reference)}
+    agree["ONNX Runtime"] = max_error(sess.run(None, {"x": sample_n}), reference)
     del sess  # stop its thread pool
 
     import openvino as ov
@@ -224,14 +253,15 @@ def main(argv: list[str]) -> int:
                    f"{flops['refiner']:.0f}); at the fp32 GEMM peak measured in this run ({peak:.0f} GFLOP/s, "
                    f"`ck_opbench --threads {a.threads} --runs 20 --only 'linear stage2 mlp.fc1'`, oneDNN linear 1024 x 448 -> 1792) that is "
                    f"{floor:.3f} s; corridorkey-cpp fp32 runs at {ours_median['fp32'] / floor:.2f}x it.")
-    summary.append(f"- PyTorch eager fp32 against corridorkey-cpp fp32: "
-                   f"{med(rows[0][2]) / ours_median['fp32']:.2f}x.")
+    eager = {r[0]: med(r[2]) for r in rows if r[1] == "fp32" and r[0].startswith("PyTorch") and "eager" in r[0]}
+    summary.append("- PyTorch eager fp32 against corridorkey-cpp fp32: " +
+                   ", ".join(f"{k} {v / ours_median['fp32']:.2f}x" for k, v in eager.items()) + ".")
     if "bf16" in ours_median:
         summary.append(f"- corridorkey-cpp bf16 against its fp32: {ours_median['fp32'] / ours_median['bf16']:.2f}x.")
     summary.append(f"- Peak resident memory of `corridorkey bench`: fp32 {ours['fp32']['peak_rss_mb']:.0f} MB" +
                    (f", bf16 {ours['bf16']['peak_rss_mb']:.0f} MB." if "bf16" in ours else "."))
-    summary.append(f"- fp32 peers against PyTorch on the sample's input (max abs over alpha and fg): ONNX Runtime "
-                   f"{agree['ONNX Runtime']:.1e}, OpenVINO {agree['OpenVINO']:.1e}. {compile_note} {' '.join(notes)}")
+    summary.append("- fp32 peers against Debian's PyTorch on the sample's input (max abs over alpha and fg): " +
+                   ", ".join(f"{k} {v:.1e}" for k, v in agree.items()) + f". {compile_note} {' '.join(notes)}")
     if errors:
         summary.append("- bf16 against PyTorch fp32 on the sample's input (max abs over alpha and fg): " +
                        ", ".join(f"{k} {v:.1e}" for k, v in errors.items()) +
