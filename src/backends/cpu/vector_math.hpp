@@ -21,9 +21,10 @@ using IntLanes = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
 // 1.5 * 2^23 trick, not floor(): floor is a library call unless traps are off, and a call
 // stops the loop from vectorising. Inputs below -87.3 give about 1e-38 instead of 0, which
 // no softmax can tell apart. F is float (I int32_t) or Lanes (I IntLanes): one formula for
-// element-wise loops and explicit vectors.
+// element-wise loops and explicit vectors. Always inlined: the caller's vector ISA applies
+// (a Lanes return compiled for another one would change the calling convention).
 template <class F, class I>
-inline F exp_lanes(F x) {
+[[gnu::always_inline]] inline F exp_lanes(F x) {
   const F kRound = F{} + 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const F lowest = F{} - 87.3f;
   x = x < lowest ? lowest : x;
