@@ -64,11 +64,14 @@ double median_seconds(Backend& be, const Bench& b, int runs) {
 std::vector<Bench> make_benches() {
   std::vector<Bench> v;
   uint32_t seed = 1;
-  auto linear = [&](const std::string& name, int64_t m, int64_t k, int64_t n) {
+  auto linear = [&](const std::string& name, int64_t m, int64_t k, int64_t n, bool bf16 = false) {
     Tensor x = filled({m, k}, seed++), w = filled({n, k}, seed++), b = filled({n}, seed++);
+    if (bf16) w = w.to(DType::BF16).value();  // the bf16 precision's weights: input rounded, fp32 sums
     v.push_back({name, 2.0 * m * k * n, "GFLOP/s", {m, n}, [=](Backend& be, Tensor& y) { return be.linear(x, w, &b, y); }});
   };
   linear("linear stage2 mlp.fc1 (1024 tok, 448->1792)", 1024, 448, 1792);
+  linear("linear bf16 stage2 mlp.fc1 (1024 tok, 448->1792)", 1024, 448, 1792, true);
+  linear("linear bf16 stage2 qkv (1024 tok, 448->1344)", 1024, 448, 1344, true);
   linear("linear stage0 qkv (16384 tok, 112->336)", 16384, 112, 336);
   linear("linear stage3 mlp.fc2 (256 tok, 3584->896)", 256, 3584, 896);
   auto conv = [&](const std::string& name, int64_t c, int64_t o, int64_t hw, int k, Conv2dParams p) {
