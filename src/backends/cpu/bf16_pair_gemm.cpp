@@ -34,7 +34,9 @@ CK_BF16_TARGET void pair_gemm_block(const char* a, int64_t lda, int64_t pairs, c
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = (__m512bh)_mm512_loadu_si512(brow + v * kPairGemmColumns);
     __m256bh bt;
-    if constexpr (kTail) bt = (__m256bh)_mm256_loadu_si256(reinterpret_cast<const __m256i*>(brow + NV * kPairGemmColumns));
+    if constexpr (kTail) {
+      bt = (__m256bh)_mm256_loadu_si256(reinterpret_cast<const __m256i*>(brow + NV * kPairGemmColumns));
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       int32_t pair;  // through memcpy: callers write pairs as two uint16

@@ -23,6 +23,8 @@ void bf16_pair_gemm(const void* a, int64_t lda, int64_t rows, int64_t pairs, con
                     int64_t cols, float* c, int64_t ldc);
 
 // Two bf16 bit patterns as one pair: `lo` is the even reduction index.
-inline uint32_t bf16_pair(uint16_t lo, uint16_t hi) { return static_cast<uint32_t>(lo) | static_cast<uint32_t>(hi) << 16; }
+inline uint32_t bf16_pair(uint16_t lo, uint16_t hi) {
+  return static_cast<uint32_t>(lo) | static_cast<uint32_t>(hi) << 16;
+}
 
 }  // namespace ck::cpu

@@ -24,8 +24,8 @@ namespace ck::cpu {
 
 namespace {
 
-constexpr int64_t kQueryBlock = 48;                     // queries per job: a multiple of the GEMM's 6 rows
-constexpr int64_t kKeyBlock = 4 * kPairGemmColumns;     // keys per packed block of K: one GEMM column block
+constexpr int64_t kQueryBlock = 48;                  // queries per job: a multiple of the GEMM's 6 rows
+constexpr int64_t kKeyBlock = 4 * kPairGemmColumns;  // keys per packed block of K: one GEMM column block
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
@@ -49,8 +49,9 @@ struct Bf16AttentionShape {
 };
 
 // Softmax numerators of one score row: w[j] = bf16(exp(s[j] - max)) for j < n, zero up to
-// n_padded; returns the sum of the unrounded exponentials. Explicit vectors: GCC's code for
-// the element-wise loop took half as long again.
+// n_padded; returns the sum of the unrounded exponentials. Explicit vectors, rounded by
+// vcvtneps2bf16 (to nearest even, as round_to_bf16; it flushes inputs below 1.2e-38 to zero,
+// exponentials no sum of them can see): the element-wise loop took half as long again.
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) float exp_row_to_bf16(const float* s, int64_t n,
                                                                                 int64_t n_padded, uint16_t* w) {
   const float mx = row_max(s, n, -INFINITY);
@@ -76,7 +77,8 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) float exp_row_to_bf16(con
   return sum;
 }
 
-// Queries (heads, nq, hp pairs, as 2 hp uint16): 2x2 max-pooled over the grid when q_pool, scaled, rounded.
+// Queries (heads, nq, hp pairs, written as 2 hp uint16): 2x2 max-pooled over the grid when
+// q_pool, scaled, rounded.
 void pack_queries(const float* src, const AttentionParams& p, const Bf16AttentionShape& s, uint16_t* q) {
   const int out_w = p.q_pool ? p.grid_w / 2 : p.grid_w;
 #pragma omp parallel for schedule(static)
@@ -115,13 +117,14 @@ void round_row(const float* src, int64_t n, int64_t n_padded, uint16_t* dst) {
 }
 
 // Keys (heads, nkp / kKeyBlock blocks, hp pairs, kKeyBlock keys): each block of keys is one
-// contiguous GEMM operand. Values (heads, nkp / 2 key pairs, dvp columns).
-void pack_keys_and_values(const float* src, const Bf16AttentionShape& s, uint32_t* k, uint32_t* v) {
+// contiguous GEMM operand. Values (heads, nkp / 2 key pairs, dvp columns). `rounded` holds
+// 2 dvp uint16 per thread (one head of a pair of tokens).
+void pack_keys_and_values(const float* src, const Bf16AttentionShape& s, uint32_t* k, uint32_t* v,
+                          uint16_t* rounded) {
   const int64_t key_pairs = s.nkp / 2;
 #pragma omp parallel
   {
-    std::vector<uint16_t> rounded(static_cast<size_t>(2 * s.dvp));  // one head of the pair's two tokens
-    uint16_t* const first = rounded.data();
+    uint16_t* const first = rounded + omp_get_thread_num() * 2 * s.dvp;
     uint16_t* const second = first + s.dvp;
 #pragma omp for schedule(static)
     for (int64_t jp = 0; jp < key_pairs; ++jp) {
@@ -165,9 +168,8 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
   s.dvp = round_up(s.hd, kPairGemmColumns / 2);
   const int64_t threads = cpu_threads();
   const int64_t per_thread = kQueryBlock * (s.nkp * 4 + s.nkp * 2 + s.dvp * 4) + 4 * 64;
-  const size_t need =
-      static_cast<size_t>((s.heads * (s.nq * s.hp + s.nkp * s.hp + s.nkp / 2 * s.dvp)) * 4 + threads * per_thread) +
-      4 * 64;
+  const int64_t operands = s.heads * (s.nq * s.hp + s.nkp * s.hp + s.nkp / 2 * s.dvp) * 4 + threads * s.dvp * 4;
+  const size_t need = static_cast<size_t>(operands + threads * per_thread) + 5 * 64;
   try {
     if (attention_workspace_.size() < need) attention_workspace_.resize(need);
   } catch (const std::bad_alloc&) {
@@ -177,10 +179,11 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
   uint16_t* const q = carve<uint16_t>(attention_workspace_, offset, static_cast<size_t>(s.heads * s.nq * s.hp * 2));
   uint32_t* const k = carve<uint32_t>(attention_workspace_, offset, static_cast<size_t>(s.heads * s.nkp * s.hp));
   uint32_t* const v = carve<uint32_t>(attention_workspace_, offset, static_cast<size_t>(s.heads * s.nkp / 2 * s.dvp));
+  uint16_t* const rounded = carve<uint16_t>(attention_workspace_, offset, static_cast<size_t>(threads * 2 * s.dvp));
   const size_t thread_base = offset;
   const float* src = qkv.data<float>();
   pack_queries(src, p, s, q);
-  pack_keys_and_values(src, s, k, v);
+  pack_keys_and_values(src, s, k, v, rounded);
 
   const int64_t qblocks = (s.nq + kQueryBlock - 1) / kQueryBlock;
   const int64_t jobs = s.heads * qblocks;
@@ -207,8 +210,7 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
         inv_sum[i] = 1.0f / exp_row_to_bf16(scores + i * s.nkp, s.nk, s.nkp, weights + i * s.nkp);
       }
       // context (m, dvp) = weights (m, nkp) @ V_h (nkp, dvp); normalised into head h's columns.
-      bf16_pair_gemm(weights, s.nkp / 2, m, s.nkp / 2, v + h * (s.nkp / 2) * s.dvp,
-                     s.dvp, s.dvp, context, s.dvp);
+      bf16_pair_gemm(weights, s.nkp / 2, m, s.nkp / 2, v + h * (s.nkp / 2) * s.dvp, s.dvp, s.dvp, context, s.dvp);
       for (int64_t i = 0; i < m; ++i) {
         float* dst = dst_base + (q0 + i) * s.dim + h * s.hd;
         const float* ctx = context + i * s.dvp;
