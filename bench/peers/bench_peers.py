@@ -171,8 +171,8 @@ def main(argv: list[str]) -> int:
             try:
                 model_bf16 = copy.deepcopy(model).to(torch.bfloat16)
                 xb = x.to(torch.bfloat16)
-                rows.append(("PyTorch eager (Debian), model in bf16", "bf16", timed(lambda: model_bf16(xb), a.runs, a.warmup),
-                             torch.__version__))
+                rows.append(("PyTorch eager (Debian), model in bf16", "bf16",
+                             timed(lambda: model_bf16(xb), a.runs, a.warmup), torch.__version__))
                 errors["PyTorch eager (Debian), model in bf16"] = max_error(
                     [t.float().numpy() for t in model_bf16(sample.to(torch.bfloat16))], reference)
                 del model_bf16
@@ -253,7 +253,8 @@ def main(argv: list[str]) -> int:
                    f"{flops['refiner']:.0f}); at the fp32 GEMM peak measured in this run ({peak:.0f} GFLOP/s, "
                    f"`ck_opbench --threads {a.threads} --runs 20 --only 'linear stage2 mlp.fc1'`, oneDNN linear 1024 x 448 -> 1792) that is "
                    f"{floor:.3f} s; corridorkey-cpp fp32 runs at {ours_median['fp32'] / floor:.2f}x it.")
-    eager = {r[0]: med(r[2]) for r in rows if r[1] == "fp32" and r[0].startswith("PyTorch") and "eager" in r[0]}
+    eager = {r[0]: med(r[2]) for r in rows
+             if r[1] == "fp32" and r[0].startswith("PyTorch") and "eager" in r[0]}
     summary.append("- PyTorch eager fp32 against corridorkey-cpp fp32: " +
                    ", ".join(f"{k} {v / ours_median['fp32']:.2f}x" for k, v in eager.items()) + ".")
     if "bf16" in ours_median:
