@@ -33,6 +33,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "reference"))
 from dump_reference import build  # noqa: E402
+from run_args import add_run_arguments  # noqa: E402
 from sample_inputs import network_input, sample_plate_and_hint  # noqa: E402
 
 
@@ -137,11 +138,7 @@ def max_error(outputs, reference) -> float:
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--img-size", type=int, default=512)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--bf16", action="store_true")
+    add_run_arguments(ap)
     ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     ap.add_argument("--torch-venv", default=str(ROOT / ".venv-torch"),
                     help="environment with current PyTorch for torch_current.py (skipped if absent)")

@@ -25,15 +25,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "reference"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run_args import add_run_arguments  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--img-size", type=int, default=512)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--warmup", type=int, default=1)
-    ap.add_argument("--bf16", action="store_true")
+    add_run_arguments(ap)
     ap.add_argument("--reference", required=True, help=".npz with alpha, fg and x (the sample's network input)")
     a = ap.parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = str(a.threads)
