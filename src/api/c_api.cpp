@@ -49,13 +49,30 @@ ck_status guarded(Fn&& fn) {
   }
 }
 
-ck::ImageView to_view(const ck_image& img) {
+// An enum field as the integer the caller stored. C lets any int into an enum object, but in
+// C++ reading a value outside the enum's range is undefined: the bytes are read instead.
+template <class Enum>
+int enum_value(const Enum& field) {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are int-sized");
+  int v;
+  std::memcpy(&v, &field, sizeof v);
+  return v;
+}
+
+ck::Result<ck::ImageView> to_view(const ck_image& img, const char* what) {
   ck::ImageView v;
   v.data = img.data;
   v.width = img.width;
   v.height = img.height;
   v.channels = img.channels;
-  v.type = img.type == CK_PIXEL_U8 ? ck::PixelType::kU8 : img.type == CK_PIXEL_U16 ? ck::PixelType::kU16 : ck::PixelType::kF32;
+  switch (enum_value(img.type)) {
+    case CK_PIXEL_U8: v.type = ck::PixelType::kU8; break;
+    case CK_PIXEL_U16: v.type = ck::PixelType::kU16; break;
+    case CK_PIXEL_F32: v.type = ck::PixelType::kF32; break;
+    default:
+      return ck::err(ck::ErrorCode::kInvalidArgument, "ck_engine_process_frame: ", what, " pixel type ",
+                     enum_value(img.type), " is not CK_PIXEL_U8, CK_PIXEL_U16 or CK_PIXEL_F32");
+  }
   v.row_stride_bytes = img.row_stride_bytes;
   return v;
 }
@@ -94,11 +111,12 @@ ck_status ck_engine_create(const char* checkpoint_path, const ck_engine_params* 
     o.img_size = p.img_size;
     o.threads = p.threads;
     o.use_refiner = p.use_refiner != 0;
-    if (p.precision != CK_PRECISION_FP32 && p.precision != CK_PRECISION_BF16) {
-      return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_create: precision " + std::to_string(p.precision) +
+    const int precision = enum_value(p.precision);
+    if (precision != CK_PRECISION_FP32 && precision != CK_PRECISION_BF16) {
+      return fail(CK_ERROR_INVALID_ARGUMENT, "ck_engine_create: precision " + std::to_string(precision) +
                                                  " is neither CK_PRECISION_FP32 nor CK_PRECISION_BF16");
     }
-    o.precision = p.precision == CK_PRECISION_BF16 ? ck::Precision::kBF16 : ck::Precision::kFP32;
+    o.precision = precision == CK_PRECISION_BF16 ? ck::Precision::kBF16 : ck::Precision::kFP32;
     o.buffer_cache_mib = p.buffer_cache_mib;
     auto engine = ck::Engine::create(checkpoint_path, o);
     if (!engine.ok()) return fail(engine.error());
@@ -125,7 +143,11 @@ ck_status ck_engine_process_frame(ck_engine* engine, const ck_image* plate, cons
     o.auto_despeckle = p.auto_despeckle != 0;
     o.despeckle_size = p.despeckle_size;
     o.generate_comp = p.generate_comp != 0;
-    auto r = engine->engine->process_frame(to_view(*plate), to_view(*hint), o);
+    const auto plate_view = to_view(*plate, "plate");
+    if (!plate_view.ok()) return fail(plate_view.error());
+    const auto hint_view = to_view(*hint, "hint");
+    if (!hint_view.ok()) return fail(hint_view.error());
+    auto r = engine->engine->process_frame(plate_view.value(), hint_view.value(), o);
     if (!r.ok()) return fail(r.error());
     ck_frame_result res{};
     res.width = r->alpha.width;

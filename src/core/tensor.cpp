@@ -1,6 +1,7 @@
 #include "core/tensor.hpp"
 
 #include "core/buffer_pool.hpp"
+#include "core/checked_math.hpp"
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -36,7 +37,14 @@ Result<Tensor> Tensor::empty(const Shape& shape, DType dtype) {
   for (int64_t d : shape) {
     if (d < 0) return err(ErrorCode::kInvalidArgument, "negative dimension in shape ", shape_str(shape));
   }
-  const size_t bytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  // Checked: shapes can come from files, and a wrapped product would allocate a short buffer.
+  const auto numel = checked_numel(shape);
+  const auto byte_count = numel ? checked_bytes(*numel, dtype_size(dtype)) : std::nullopt;
+  if (!byte_count || *byte_count > (size_t{1} << 62)) {
+    return err(ErrorCode::kOutOfMemory, "tensor ", shape_str(shape), " of ", dtype_name(dtype),
+               " is too large to allocate");
+  }
+  const size_t bytes = *byte_count;
   const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   const bool pooled = rounded >= BufferPool::kMinBytes;
   void* p = pooled ? BufferPool::instance().acquire(rounded)

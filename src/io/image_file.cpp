@@ -67,14 +67,21 @@ Result<const ImageIoModule*> image_io() {
 
 }  // namespace
 
-Result<Image> read_image(const std::string& path) {
+Result<Image> read_image(const std::string& path, const ReadOptions& options) {
   CK_ASSIGN(const ImageIoModule* io, image_io());
-  return io->read(path);
+  return io->read(path, options);
+}
+
+Status add_image(OutputSet& set, const std::string& path, const Image& image, const WriteOptions& options) {
+  CK_ASSIGN(const ImageIoModule* io, image_io());
+  CK_ASSIGN(const std::vector<unsigned char> bytes, io->encode(path, image, options));
+  return set.add(path, [&](FileSink& out) { return out.write(bytes.data(), bytes.size()); });
 }
 
 Status write_image(const std::string& path, const Image& image, const WriteOptions& options) {
-  CK_ASSIGN(const ImageIoModule* io, image_io());
-  return io->write(path, image, options);
+  OutputSet set;
+  CK_TRY(add_image(set, path, image, options));
+  return set.commit();
 }
 
 Status write_image_8bit(const std::string& path, const Image& image) { return write_image(path, image, {}); }

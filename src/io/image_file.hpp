@@ -2,9 +2,11 @@
 // [0, 1], float formats (EXR) as stored, with no clamp.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "core/output_set.hpp"
 #include "core/status.hpp"
 
 namespace ck {
@@ -17,7 +19,16 @@ struct Image {
   }
 };
 
-Result<Image> read_image(const std::string& path);
+// A bound on what reading may allocate, checked from the file's header before any pixel
+// buffer exists: a 74-byte PNG can claim 20000 x 20000 pixels.
+inline constexpr int64_t kDefaultMaxPixels = int64_t{1} << 28;  // 16384 x 16384
+inline constexpr int kMaxReadChannels = 4;                      // RGBA; further channels are not read
+
+struct ReadOptions {
+  int64_t max_pixels = kDefaultMaxPixels;
+};
+
+Result<Image> read_image(const std::string& path, const ReadOptions& options = {});
 
 enum class SampleFormat { kUint8, kUint16, kHalf, kFloat };
 
@@ -27,9 +38,12 @@ struct WriteOptions {
   std::vector<std::string> channel_names;      // empty: the format's default (R, G, B, A / Y)
 };
 
-// Format from the extension (.exr, .png, .tif/.tiff, .jpg, .dpx). Atomic: the target appears
-// complete or not at all.
+// Format from the extension (.exr, .png, .tif/.tiff, .jpg, .dpx). Encoded in memory, then
+// written, synced and renamed (core/output_set.hpp): the target appears complete or not at
+// all, and a full disk is an error.
 Status write_image(const std::string& path, const Image& image, const WriteOptions& options);
 Status write_image_8bit(const std::string& path, const Image& image);
+// The same as one file of a set that appears all together (a frame's outputs).
+Status add_image(OutputSet& set, const std::string& path, const Image& image, const WriteOptions& options);
 
 }  // namespace ck

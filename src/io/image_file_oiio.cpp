@@ -2,20 +2,20 @@
 // library loads on first use (io/image_file.cpp). OpenImageIO's dependency chain maps about
 // 90 MB into a process; a process that never reads or writes an image file (a host keying
 // pixel buffers through the C API, `corridorkey bench`) does not pay for it.
+#include <OpenImageIO/filesystem.h>
 #include <OpenImageIO/imageio.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 
-#include "core/atomic_file.hpp"
 #include "io/image_io_module.hpp"
 
 namespace ck {
 
 namespace {
 
-Result<Image> read_with_oiio(const std::string& path) {
+Result<Image> read_with_oiio(const std::string& path, const ReadOptions& options) {
   auto in = OIIO::ImageInput::open(path);
   if (!in) return err(ErrorCode::kIo, "cannot read image '", path, "': ", OIIO::geterror());
   const OIIO::ImageSpec& spec = in->spec();
@@ -23,10 +23,16 @@ Result<Image> read_with_oiio(const std::string& path) {
     return err(ErrorCode::kFormat, "'", path, "' is not a 2-D image (", spec.width, "x", spec.height, "x",
                spec.depth, ", ", spec.nchannels, " channels)");
   }
+  // From the header, before any pixel buffer exists.
+  const int64_t pixels = static_cast<int64_t>(spec.width) * spec.height;
+  if (pixels > options.max_pixels) {
+    return err(ErrorCode::kInvalidArgument, "'", path, "' is ", spec.width, "x", spec.height, " (", pixels,
+               " pixels), more than the limit of ", options.max_pixels, " pixels (--max-pixels)");
+  }
   Image img;
   img.width = spec.width;
   img.height = spec.height;
-  img.channels = spec.nchannels;
+  img.channels = std::min(spec.nchannels, kMaxReadChannels);
   try {
     img.pixels.resize(static_cast<size_t>(img.width) * img.height * img.channels);
   } catch (const std::bad_alloc&) {
@@ -39,7 +45,8 @@ Result<Image> read_with_oiio(const std::string& path) {
   return img;
 }
 
-Status write_with_oiio(const std::string& path, const Image& image, const WriteOptions& options) {
+Result<std::vector<unsigned char>> encode_with_oiio(const std::string& path, const Image& image,
+                                                    const WriteOptions& options) {
   if (image.width <= 0 || image.height <= 0 || image.channels <= 0 ||
       image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
     return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': the image is empty or inconsistent");
@@ -72,17 +79,23 @@ Status write_with_oiio(const std::string& path, const Image& image, const WriteO
     case SampleFormat::kHalf: type = OIIO::TypeDesc::HALF; break;  // OIIO converts float -> half
     case SampleFormat::kFloat: type = OIIO::TypeDesc::FLOAT; break;
   }
-  return write_path_atomically(path, [&](const std::string& tmp) -> Status {
-    auto out = OIIO::ImageOutput::create(path);
-    if (!out) return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", OIIO::geterror());
-    OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
-    if (!options.channel_names.empty()) spec.channelnames = options.channel_names;
-    if (!options.compression.empty()) spec.attribute("compression", options.compression);
-    if (!out->open(tmp, spec) || !out->write_image(data_type, data) || !out->close()) {
-      return err(ErrorCode::kIo, "cannot write '", path, "': ", out->geterror());
-    }
-    return ok_status();
-  });
+  auto out = OIIO::ImageOutput::create(path);
+  if (!out) return err(ErrorCode::kInvalidArgument, "cannot write '", path, "': ", OIIO::geterror());
+  // Encoded into memory: the caller writes the bytes with every write checked, which the
+  // format writers' own buffered file output does not promise.
+  if (!out->supports("ioproxy")) {
+    return err(ErrorCode::kUnsupported, "cannot write '", path, "': the ", out->format_name(),
+               " writer cannot encode to memory, so its writes could not be checked");
+  }
+  std::vector<unsigned char> bytes_out;
+  OIIO::Filesystem::IOVecOutput memory(bytes_out);
+  OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
+  if (!options.channel_names.empty()) spec.channelnames = options.channel_names;
+  if (!options.compression.empty()) spec.attribute("compression", options.compression);
+  if (!out->set_ioproxy(&memory) || !out->open(path, spec) || !out->write_image(data_type, data) || !out->close()) {
+    return err(ErrorCode::kIo, "cannot encode '", path, "': ", out->geterror());
+  }
+  return bytes_out;
 }
 
 }  // namespace
@@ -90,6 +103,6 @@ Status write_with_oiio(const std::string& path, const Image& image, const WriteO
 }  // namespace ck
 
 extern "C" const ck::ImageIoModule* ck_image_io_module() {
-  static const ck::ImageIoModule module{ck::kImageIoModuleVersion, &ck::read_with_oiio, &ck::write_with_oiio};
+  static const ck::ImageIoModule module{ck::kImageIoModuleVersion, &ck::read_with_oiio, &ck::encode_with_oiio};
   return &module;
 }

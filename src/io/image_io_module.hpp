@@ -9,12 +9,14 @@
 
 namespace ck {
 
-inline constexpr int kImageIoModuleVersion = 1;
+inline constexpr int kImageIoModuleVersion = 2;
 
 struct ImageIoModule {
   int version;
-  Result<Image> (*read)(const std::string& path);
-  Status (*write)(const std::string& path, const Image& image, const WriteOptions& options);
+  Result<Image> (*read)(const std::string& path, const ReadOptions& options);
+  // The file's bytes, in the format `path`'s extension names; nothing is written.
+  Result<std::vector<unsigned char>> (*encode)(const std::string& path, const Image& image,
+                                               const WriteOptions& options);
 };
 
 }  // namespace ck

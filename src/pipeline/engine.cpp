@@ -35,6 +35,16 @@ Status validate_frame_options(const FrameOptions& o) {
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_path, const EngineOptions& options) {
+  // Loading allocates with the standard library too: a failure becomes an error here.
+  try {
+    return create_unguarded(checkpoint_path, options);
+  } catch (const std::bad_alloc&) {
+    return err(ErrorCode::kOutOfMemory, "out of memory loading '", checkpoint_path, "'");
+  }
+}
+
+Result<std::unique_ptr<Engine>> Engine::create_unguarded(const std::string& checkpoint_path,
+                                                         const EngineOptions& options) {
   if (options.img_size <= 0 || options.img_size % 32 != 0) {
     return err(ErrorCode::kInvalidArgument, "img_size ", options.img_size, " is not a positive multiple of 32");
   }

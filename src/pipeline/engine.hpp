@@ -79,6 +79,8 @@ class Engine {
 
  private:
   explicit Engine(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Engine>> create_unguarded(const std::string& checkpoint_path,
+                                                          const EngineOptions& options);
   Result<FrameResult> process_frame_unguarded(const ImageView& plate, const ImageView& hint,
                                               const FrameOptions& options);
   std::unique_ptr<Impl> impl_;

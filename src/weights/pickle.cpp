@@ -1,5 +1,6 @@
 #include "weights/pickle.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -39,7 +40,11 @@ bool is_other_storage_type(const std::string& name) {
 
 class Unpickler {
  public:
-  Unpickler(std::string_view bytes, const std::string& where) : p_(bytes), where_(where) {}
+  // Every container slot comes from at least one opcode byte, except where OrderedDict copies
+  // a list's pairs: a few slots per byte is generous for real pickles, and stops a small file
+  // from copying one large list over and over.
+  Unpickler(std::string_view bytes, const std::string& where)
+      : p_(bytes), where_(where), slot_budget_(4 * bytes.size() + 4096) {}
 
   Result<ValuePtr> run() {
     while (true) {
@@ -118,7 +123,28 @@ class Unpickler {
     return ok_status();
   }
 
+  // Puts `item` inside `container` (a new one or one being filled). Items are sealed from
+  // then on; nesting depth and total slots are bounded here, in one place.
+  Status adopt(const ValuePtr& container, const ValuePtr& item) {
+    if (item == container) return fail("puts a container inside itself (a reference cycle); refusing it");
+    if (++slots_ > slot_budget_) return fail("holds more container items than its size allows; refusing it");
+    item->member = true;
+    container->depth = std::max(container->depth, item->depth + 1);
+    if (container->depth > kMaxNesting) return fail("nests containers more than ", kMaxNesting, " deep; refusing it");
+    return ok_status();
+  }
+  Result<ValuePtr> make_container(Kind k, const std::vector<ValuePtr>& items) {
+    auto c = make(k);
+    for (const auto& item : items) CK_TRY(adopt(c, item));
+    c->items = items;
+    return c;
+  }
+
   Status add_items(const ValuePtr& target, const std::vector<ValuePtr>& items, bool pairs) {
+    if (target->member) {
+      return fail("changes a container already inside another (a reference cycle or shared mutation); refusing it");
+    }
+    for (const auto& item : items) CK_TRY(adopt(target, item));
     if (pairs) {
       if (target->kind != Kind::kDict) return fail("sets items on a non-dict");
       if (items.size() % 2) return fail("has an odd SETITEMS list");
@@ -153,6 +179,8 @@ class Unpickler {
         for (const auto& pair : a[0]->items) {
           if (pair->kind != Kind::kTuple && pair->kind != Kind::kList) return fail("builds an OrderedDict from non-pairs");
           if (pair->items.size() != 2) return fail("builds an OrderedDict from non-pairs");
+          CK_TRY(adopt(d, pair->items[0]));
+          CK_TRY(adopt(d, pair->items[1]));
           d->dict.emplace_back(pair->items[0], pair->items[1]);
         }
       }
@@ -281,20 +309,18 @@ class Unpickler {
       }
       case 't': {  // TUPLE
         CK_ASSIGN(auto items, pop_to_mark());
-        auto t = make(Kind::kTuple);
-        t->items = std::move(items);
+        CK_ASSIGN(ValuePtr t, make_container(Kind::kTuple, items));
         push(t);
         return ok_status();
       }
       case 0x85:
       case 0x86:
       case 0x87: {  // TUPLE1..3
-        const size_t n = op - 0x84u;
-        auto t = make(Kind::kTuple);
-        t->items.resize(n);
-        for (size_t i = n; i-- > 0;) {
-          CK_ASSIGN(t->items[i], pop());
+        std::vector<ValuePtr> items(op - 0x84u);
+        for (size_t i = items.size(); i-- > 0;) {
+          CK_ASSIGN(items[i], pop());
         }
+        CK_ASSIGN(ValuePtr t, make_container(Kind::kTuple, items));
         push(t);
         return ok_status();
       }
@@ -406,6 +432,8 @@ class Unpickler {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::map<uint32_t, ValuePtr> memo_;
+  size_t slots_ = 0;
+  size_t slot_budget_;
 };
 
 }  // namespace

@@ -3,6 +3,11 @@
 // (OrderedDict, storage types, _rebuild_tensor_v2, _rebuild_parameter). Any other global, and
 // every opcode that would instantiate an arbitrary object, is refused with an error naming it.
 // Nothing is ever executed.
+//
+// Hostile input is bounded: containers nest at most kMaxNesting deep (a state dict needs 5),
+// a container cannot be changed once it is inside another (which is what every reference
+// cycle needs, so cycles are refused and values are a tree of shared parts), and the number
+// of container slots is bounded by the size of the pickle.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,8 @@ struct TensorRef {
   std::vector<int64_t> size, stride;
 };
 
+inline constexpr int kMaxNesting = 100;
+
 struct Value {
   enum class Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kTuple, kList, kDict, kGlobal, kStorage, kTensor };
   Kind kind = Kind::kNone;
@@ -39,6 +46,8 @@ struct Value {
   std::vector<ValuePtr> items;                      // tuple / list
   std::vector<std::pair<ValuePtr, ValuePtr>> dict;  // insertion order kept
   TensorRef tensor;                                 // kStorage (key/dtype/numel) and kTensor
+  int depth = 1;        // 1 + the deepest item's depth
+  bool member = false;  // inside some container: no longer changed
 };
 
 // Parses a pickle byte string. `where` names the source in error messages.

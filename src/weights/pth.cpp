@@ -3,6 +3,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/checked_math.hpp"
 #include "weights/pickle.hpp"
 #include "weights/zip_archive.hpp"
 
@@ -13,22 +14,30 @@ namespace {
 using pickle::Value;
 using pickle::ValuePtr;
 
-// Copies the (possibly strided) tensor described by `ref` out of its storage bytes.
+// Copies the (possibly strided) tensor described by `ref` out of its storage bytes. Every
+// size, stride and offset comes from the file: the highest element reached is computed with
+// checked arithmetic and must lie inside the storage before any byte is touched.
 Result<Tensor> materialise(const pickle::TensorRef& ref, const Tensor& storage, const std::string& where) {
+  const auto bad = [&](const char* what) { return err(ErrorCode::kFormat, where, " ", what); };
+  if (ref.offset < 0) return bad("has a negative storage offset");
+  const auto numel = checked_numel(ref.size);
+  if (!numel) return bad("has a negative or absurd size");
   int64_t max_index = ref.offset;
   for (size_t d = 0; d < ref.size.size(); ++d) {
-    if (ref.size[d] < 0 || ref.stride[d] < 0) return err(ErrorCode::kFormat, where, " has a negative size or stride");
-    if (ref.size[d] > 0) max_index += (ref.size[d] - 1) * ref.stride[d];
+    if (ref.stride[d] < 0) return bad("has a negative stride");
+    if (ref.size[d] == 0) continue;
+    const auto span = checked_mul(ref.size[d] - 1, ref.stride[d]);
+    const auto reach = span ? checked_add(max_index, *span) : std::nullopt;
+    if (!reach) return bad("has a size and stride that reach past any storage");
+    max_index = *reach;
   }
-  const int64_t numel = shape_numel(ref.size);
-  if (ref.offset < 0 || (numel > 0 && max_index >= ref.storage_numel)) {
-    return err(ErrorCode::kFormat, where, " reaches past the end of its storage");
-  }
+  if (*numel > 0 && max_index >= ref.storage_numel) return bad("reaches past the end of its storage");
+  if (*numel == 0 && ref.offset > ref.storage_numel) return bad("starts past the end of its storage");
   const size_t es = dtype_size(ref.dtype);
-  Tensor view = Tensor::wrap(static_cast<uint8_t*>(storage.raw()) + ref.offset * static_cast<int64_t>(es), ref.size,
+  Tensor view = Tensor::wrap(static_cast<uint8_t*>(storage.raw()) + static_cast<size_t>(ref.offset) * es, ref.size,
                              ref.dtype, storage.owner(), ref.stride);
   // The usual case, a tensor that is its whole storage, shares the bytes instead of copying.
-  if (ref.offset == 0 && numel == ref.storage_numel && view.is_contiguous()) return view;
+  if (ref.offset == 0 && *numel == ref.storage_numel && view.is_contiguous()) return view;
   return view.clone();
 }
 
@@ -53,6 +62,13 @@ Result<StateDict> read_pth(const std::string& path) {
       if (order != "little") return err(ErrorCode::kFormat, "'", path, "' stores ", order, "-endian tensors");
     }
   }
+  // A state dict's pickle is tens of kB (the official checkpoint's: 40 kB); the cap keeps a
+  // crafted entry size from reserving memory before its bytes are seen.
+  constexpr uint64_t kMaxPickleBytes = 64ull << 20;
+  CK_ASSIGN(const uint64_t pkl_size, zip->entry_size(pkl_name));
+  if (pkl_size > kMaxPickleBytes) {
+    return err(ErrorCode::kFormat, "'", path, "': ", pkl_name, " is ", pkl_size, " bytes, more than a state dict needs");
+  }
   CK_ASSIGN(std::string pkl, zip->read_all(pkl_name));
   CK_ASSIGN(ValuePtr root, pickle::unpickle(pkl, "'" + path + "'"));
   if (root->kind != Value::Kind::kDict) {
@@ -70,9 +86,18 @@ Result<StateDict> read_pth(const std::string& path) {
     const pickle::TensorRef& ref = v->tensor;
     auto it = storages.find(ref.storage_key);
     if (it == storages.end()) {
-      if (ref.storage_numel < 0) return err(ErrorCode::kFormat, "'", path, "': storage with negative size");
+      // The storage's size is checked against its archive entry before anything is allocated:
+      // a few bytes of pickle must not reserve gigabytes.
+      const std::string entry = prefix + "data/" + ref.storage_key;
+      const auto need = checked_bytes(ref.storage_numel, dtype_size(ref.dtype));
+      if (!need) return err(ErrorCode::kFormat, "'", path, "': storage ", ref.storage_key, " has an invalid size");
+      CK_ASSIGN(const uint64_t have, zip->entry_size(entry));
+      if (have < *need) {
+        return err(ErrorCode::kFormat, "'", path, "': storage ", ref.storage_key, " holds ", have, " bytes, ", *need,
+                   " needed");
+      }
       CK_ASSIGN(Tensor bytes, Tensor::empty({ref.storage_numel}, ref.dtype));
-      CK_TRY(zip->read(prefix + "data/" + ref.storage_key, bytes.raw(), bytes.nbytes()));
+      CK_TRY(zip->read(entry, bytes.raw(), bytes.nbytes()));
       it = storages.emplace(ref.storage_key, std::move(bytes)).first;
     } else if (it->second.dtype() != ref.dtype) {
       return err(ErrorCode::kFormat, "'", path, "': storage ", ref.storage_key, " is used with two dtypes");

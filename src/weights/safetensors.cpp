@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/atomic_file.hpp"
+#include "core/output_set.hpp"
 #include "weights/mapped_file.hpp"
 
 namespace ck {
@@ -94,15 +94,29 @@ Result<SafetensorsFile> read_safetensors(const std::string& path) {
     CK_ASSIGN(Entry e, parse_entry(path, name, v, data_size));
     entries.push_back(std::move(e));
   }
-  // Tensors must not share bytes: overlapping ranges mean a corrupt or crafted header.
+  // The tensors must tile the data section exactly, as the format requires: overlapping
+  // ranges mean a corrupt or crafted header, and a gap or uncovered tail means the header and
+  // the data disagree (a header length one short shifts every tensor by a byte).
   std::vector<const Entry*> by_offset;
   for (const auto& e : entries) by_offset.push_back(&e);
-  std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    if (by_offset[i]->begin < by_offset[i - 1]->end && by_offset[i]->begin != by_offset[i]->end) {
-      return err(ErrorCode::kFormat, "'", path, "': tensors '", by_offset[i - 1]->name, "' and '", by_offset[i]->name,
-                 "' overlap");
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t covered = 0;
+  for (size_t i = 0; i < by_offset.size(); ++i) {
+    const Entry& e = *by_offset[i];
+    if (e.begin < covered) {
+      return err(ErrorCode::kFormat, "'", path, "': tensors '", by_offset[i - 1]->name, "' and '", e.name, "' overlap");
     }
+    if (e.begin > covered) {
+      return err(ErrorCode::kFormat, "'", path, "': bytes ", covered, " to ", e.begin,
+                 " of the data section belong to no tensor (header and data disagree)");
+    }
+    covered = e.end;
+  }
+  if (covered != data_size) {
+    return err(ErrorCode::kFormat, "'", path, "': the tensors cover ", covered, " of the data section's ", data_size,
+               " bytes (header and data disagree, or trailing bytes)");
   }
   for (const auto& e : entries) {
     const uint8_t* p = file->data() + data_offset + e.begin;
@@ -119,6 +133,13 @@ Result<SafetensorsFile> read_safetensors(const std::string& path) {
 
 Status write_safetensors(const std::string& path, const StateDict& tensors,
                          const std::map<std::string, std::string>& metadata) {
+  OutputSet set;
+  CK_TRY(add_safetensors(set, path, tensors, metadata));
+  return set.commit();
+}
+
+Status add_safetensors(OutputSet& set, const std::string& path, const StateDict& tensors,
+                       const std::map<std::string, std::string>& metadata) {
   json header = json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -133,11 +154,11 @@ Status write_safetensors(const std::string& path, const StateDict& tensors,
   }
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data section 8-byte aligned
-  return write_file_atomically(path, [&](std::ostream& os) -> Status {
+  return set.add(path, [&](FileSink& out) -> Status {
     const uint64_t len = text.size();
-    os.write(reinterpret_cast<const char*>(&len), 8);
-    os.write(text.data(), static_cast<std::streamsize>(text.size()));
-    for (const Tensor& c : contiguous) os.write(static_cast<const char*>(c.raw()), static_cast<std::streamsize>(c.nbytes()));
+    CK_TRY(out.write(&len, 8));
+    CK_TRY(out.write(text.data(), text.size()));
+    for (const Tensor& c : contiguous) CK_TRY(out.write(c.raw(), c.nbytes()));
     return ok_status();
   });
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "core/output_set.hpp"
 #include "core/status.hpp"
 #include "weights/state_dict.hpp"
 
@@ -21,5 +22,8 @@ Result<SafetensorsFile> read_safetensors(const std::string& path);
 // Writes every tensor (any layout; stored contiguous) atomically.
 Status write_safetensors(const std::string& path, const StateDict& tensors,
                          const std::map<std::string, std::string>& metadata = {});
+// The same as one file of a set that appears all together.
+Status add_safetensors(OutputSet& set, const std::string& path, const StateDict& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace ck

@@ -1,14 +1,26 @@
 #include <cstdlib>
+#include <exception>
 #include <iostream>
+#include <new>
 
 #include "commands.hpp"
+#include "core/pending_outputs.hpp"
+#include "io/image_file.hpp"
 
 namespace ck::cli {
 
 std::function<int()> exit_code_of(const char* name, std::function<Status()> run) {
   return [name, run = std::move(run)] {
-    const Status st = run();
+    Status st = ok_status();
+    try {
+      st = run();
+    } catch (const std::bad_alloc&) {
+      st = err(ErrorCode::kOutOfMemory, "out of memory");
+    } catch (const std::exception& e) {
+      st = err(ErrorCode::kInternal, "internal error: ", e.what());
+    }
     if (st.ok()) return 0;
+    remove_created_directories();
     std::cerr << "corridorkey " << name << ": " << st.error().message << "\n";
     return 1;
   };
@@ -36,6 +48,15 @@ void add_buffer_cache_option(CLI::App& cmd, int& target) {
                  "MiB of released buffers kept idle for the first frame and for outputs (default: 64); "
                  "later frames reuse one planned block of memory")
       ->check(CLI::Range(0, 1 << 20));
+}
+
+void add_max_pixels_option(CLI::App& cmd, int64_t& target) {
+  target = kDefaultMaxPixels;
+  cmd.add_option("--max-pixels", target,
+                 "largest image read, in pixels (width x height), checked before decoding; default 2^28 "
+                 "(16384 x 16384)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 }  // namespace ck::cli

@@ -10,8 +10,16 @@
 
 namespace ck::cli {
 
-// A sub-command's run as an exit code: 0, or 1 after printing "corridorkey NAME: <error>".
+// A sub-command's run as an exit code: 0, or 1 after printing "corridorkey NAME: <error>"
+// (also for an allocation failure) and removing the empty folders the run created.
 std::function<int()> exit_code_of(const char* name, std::function<Status()> run);
+
+// Makes SIGINT, SIGTERM and SIGHUP remove unfinished outputs before the tool exits
+// (interrupt_cleanup.cpp). Call first thing in main, before any thread is started.
+void install_interrupt_cleanup();
+
+// Adds `--max-pixels N`: the largest image (width x height) read from a file.
+void add_max_pixels_option(CLI::App& cmd, int64_t& target);
 
 // --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else an error saying where the
 // official weights come from.

@@ -9,6 +9,7 @@
 
 #include "backends/backend.hpp"
 #include "commands.hpp"
+#include "core/pending_outputs.hpp"
 #include "image/resample.hpp"
 #include "pipeline/frame_steps.hpp"
 #include "io/image_file.hpp"
@@ -26,6 +27,7 @@ struct InferOptions {
   int threads = 0;
   Precision precision = Precision::kFP32;
   int buffer_cache_mib = -1;
+  int64_t max_pixels = 0;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
@@ -37,8 +39,9 @@ Status run(const InferOptions& o) {
     return err(ErrorCode::kInvalidArgument, "--img-size ", o.img_size, " is not a positive multiple of 32");
   }
   CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
-  CK_ASSIGN(const Image plate_image, read_image(o.image));
-  CK_ASSIGN(const Image hint_image, read_image(o.hint));
+  const ReadOptions limits{o.max_pixels};
+  CK_ASSIGN(const Image plate_image, read_image(o.image, limits));
+  CK_ASSIGN(const Image hint_image, read_image(o.hint, limits));
   CK_ASSIGN(const Planar plate, view_to_planar(view_of(plate_image), 0, 3, "plate"));
   CK_ASSIGN(Planar hint, view_to_planar(view_of(hint_image), 0, 1, "hint"));
   if (hint.width != plate.width || hint.height != plate.height) {
@@ -74,17 +77,18 @@ Status run(const InferOptions& o) {
     return to_interleaved(resample(p, plate.width, plate.height, ResampleFilter::kLanczos4));
   };
   const Image alpha = back(out.alpha), fg = back(out.fg);
-  std::error_code ec;
-  std::filesystem::create_directories(o.output_dir, ec);
-  if (ec) return err(ErrorCode::kIo, "cannot create output directory '", o.output_dir, "': ", ec.message());
+  CK_TRY(create_output_directories(o.output_dir));
   const std::string alpha_path = (std::filesystem::path(o.output_dir) / "alpha.png").string();
   const std::string fg_path = (std::filesystem::path(o.output_dir) / "foreground.png").string();
-  CK_TRY(write_image_8bit(alpha_path, alpha));
-  CK_TRY(write_image_8bit(fg_path, fg));
+  // The outputs appear together or not at all.
+  OutputSet files;
+  CK_TRY(add_image(files, alpha_path, alpha, {}));
+  CK_TRY(add_image(files, fg_path, fg, {}));
   if (!o.dump_tensors.empty()) {
     StateDict dump(stages.begin(), stages.end());
-    CK_TRY(write_safetensors(o.dump_tensors, dump, {{"img_size", std::to_string(o.img_size)}}));
+    CK_TRY(add_safetensors(files, o.dump_tensors, dump, {{"img_size", std::to_string(o.img_size)}}));
   }
+  CK_TRY(files.commit());
   std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.img_size
             << ": weights " << load_s << " s, network " << net_s << " s -> " << alpha_path << ", " << fg_path
             << (o.dump_tensors.empty() ? "" : ", " + o.dump_tensors) << "\n";
@@ -106,6 +110,7 @@ void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--threads", opts->threads, "CPU threads (default: all cores)");
   add_precision_option(*cmd, opts->precision);
   add_buffer_cache_option(*cmd, opts->buffer_cache_mib);
+  add_max_pixels_option(*cmd, opts->max_pixels);
   cmd->callback([opts, &run_fn] { run_fn = exit_code_of("infer", [opts] { return run(*opts); }); });
 }
 

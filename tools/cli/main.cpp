@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   ck::cli::add_infer_command(app, run);
   ck::cli::add_bench_command(app, run);
   ck::cli::add_process_command(app, run);
+  ck::cli::install_interrupt_cleanup();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,7 +1,6 @@
 // corridorkey process: keys one frame as the original CorridorKey does and writes
 // DIR/Matte/<name>.exr, DIR/FG/<name>.exr, DIR/Processed/<name>.exr and DIR/Comp/<name>.png.
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <future>
 #include <iostream>
@@ -9,6 +8,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "core/pending_outputs.hpp"
 #include "image/colour.hpp"
 #include "io/image_file.hpp"
 #include "pipeline/engine.hpp"
@@ -25,6 +25,7 @@ struct ProcessOptions {
   int threads = 0;
   Precision precision = Precision::kFP32;
   int buffer_cache_mib = -1;
+  int64_t max_pixels = 0;
   FrameOptions frame;
   bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
 };
@@ -41,8 +42,9 @@ struct Output {
 
 Status run(const ProcessOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  CK_ASSIGN(const Image plate, read_image(o.image));
-  CK_ASSIGN(const Image hint, read_image(o.hint));
+  const ReadOptions limits{o.max_pixels};
+  CK_ASSIGN(const Image plate, read_image(o.image, limits));
+  CK_ASSIGN(const Image hint, read_image(o.hint, limits));
   const double read_s = seconds_since(t0);
 
   CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
@@ -55,9 +57,7 @@ Status run(const ProcessOptions& o) {
   const fs::path dir(o.output_dir);
   for (const char* sub : {"Matte", "FG", "Processed", "Comp"}) {
     if (o.no_comp && std::string(sub) == "Comp") continue;
-    std::error_code ec;
-    fs::create_directories(dir / sub, ec);
-    if (ec) return err(ErrorCode::kIo, "cannot create output directory '", (dir / sub).string(), "': ", ec.message());
+    CK_TRY(create_output_directories((dir / sub).string()));
   }
 
   const auto t_load = std::chrono::steady_clock::now();
@@ -91,21 +91,21 @@ Status run(const ProcessOptions& o) {
   if (!o.no_comp) outputs.push_back({(dir / "Comp" / (name + ".png")).string(), &r.comp, {}});
 
   const auto t_write = std::chrono::steady_clock::now();
-  // The files are compressed and written concurrently (each encoder runs on one thread);
-  // if any fails, the others are removed: no partial frame is left behind.
+  // The files are compressed and written concurrently (each encoder runs on one thread),
+  // then renamed into place together: a frame's outputs are all there or none is.
+  OutputSet frame_files;
   std::vector<std::future<Status>> writes;
   for (const Output& out : outputs) {
-    writes.push_back(std::async(std::launch::async, [&out] { return write_image(out.path, *out.image, out.options); }));
+    writes.push_back(std::async(std::launch::async,
+                                [&out, &frame_files] { return add_image(frame_files, out.path, *out.image, out.options); }));
   }
-  std::vector<Status> results;
-  for (auto& w : writes) results.push_back(w.get());
-  for (const Status& st : results) {
-    if (st.ok()) continue;
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      if (results[i].ok()) std::remove(outputs[i].path.c_str());
-    }
-    return st;
+  Status written = ok_status();
+  for (auto& w : writes) {
+    Status st = w.get();
+    if (written.ok() && !st.ok()) written = std::move(st);
   }
+  CK_TRY(written);
+  CK_TRY(frame_files.commit());
   const double write_s = seconds_since(t_write);
   std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.img_size
             << " into " << o.output_dir << ": read " << read_s << " s, weights " << load_s << " s, keying "
@@ -127,6 +127,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
   add_precision_option(*cmd, o->precision);
   add_buffer_cache_option(*cmd, o->buffer_cache_mib);
+  add_max_pixels_option(*cmd, o->max_pixels);
   cmd->add_flag("--linear", o->frame.input_is_linear, "the plate is scene-linear (typical for EXR), not sRGB");
   cmd->add_option("--despill", o->frame.despill_strength, "despill strength in [0, 1]")->capture_default_str();
   cmd->add_flag("--no-despeckle", o->no_despeckle, "keep small islands of matte");
