@@ -15,7 +15,7 @@ std::function<int()> exit_code_of(const char* name, std::function<Status()> run)
     try {
       st = run();
     } catch (const std::bad_alloc&) {
-      st = err(ErrorCode::kOutOfMemory, "out of memory");
+      st = err(ErrorCode::kOutOfMemory, "out of memory (a smaller --img-size or image needs less)");
     } catch (const std::exception& e) {
       st = err(ErrorCode::kInternal, "internal error: ", e.what());
     }
