@@ -15,6 +15,8 @@ packages=(
   libopenimageio-dev     # image files (EXR, PNG, TIFF, JPEG, DPX)
   libcurl4-openssl-dev   # checkpoint download
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev  # libFuzzer and its sanitizers (scripts/fuzz.sh)
+  python3                # writes the fuzzers' pickle seeds
 )
 missing=()
 for p in "${packages[@]}"; do

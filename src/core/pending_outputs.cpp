@@ -127,12 +127,12 @@ Status create_output_directories(const std::string& dir) {
     if (p == p.parent_path()) break;
   }
   for (const fs::path& p : missing) {
-    if (!fs::create_directory(p, ec) && ec) {
-      return err(ErrorCode::kIo, "cannot create output directory '", p.string(), "': ", ec.message());
-    }
+    // Created and recorded under one lock, so that abandoning cannot miss it.
     Registry& r = registry();
     const std::lock_guard<std::mutex> lock(r.mutex);
-    r.created_directories.push_back(p.string());
+    if (g_abandoned) return err(ErrorCode::kIo, "not creating '", p.string(), "': the run was interrupted");
+    if (fs::create_directory(p, ec)) r.created_directories.push_back(p.string());
+    if (ec) return err(ErrorCode::kIo, "cannot create output directory '", p.string(), "': ", ec.message());
   }
   if (!fs::is_directory(dir, ec)) return err(ErrorCode::kIo, "output path '", dir, "' is not a directory");
   return ok_status();

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <exception>
+#include <new>
 
 #include "io/image_io_module.hpp"
 
@@ -102,7 +104,36 @@ Result<std::vector<unsigned char>> encode_with_oiio(const std::string& path, con
 
 }  // namespace ck
 
+namespace ck {
+namespace {
+
+// The module's boundary: the image libraries allocate with the standard library, and an
+// allocation failure (or anything they throw) comes back as an error.
+template <class Fn>
+auto guarded(const std::string& path, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return err(ErrorCode::kOutOfMemory, "out of memory reading or writing '", path, "'");
+  } catch (const std::exception& e) {
+    return err(ErrorCode::kInternal, "image library error on '", path, "': ", e.what());
+  }
+}
+
+Result<Image> read_image_guarded(const std::string& path, const ReadOptions& options) {
+  return guarded(path, [&] { return read_with_oiio(path, options); });
+}
+
+Result<std::vector<unsigned char>> encode_image_guarded(const std::string& path, const Image& image,
+                                                        const WriteOptions& options) {
+  return guarded(path, [&] { return encode_with_oiio(path, image, options); });
+}
+
+}  // namespace
+}  // namespace ck
+
 extern "C" const ck::ImageIoModule* ck_image_io_module() {
-  static const ck::ImageIoModule module{ck::kImageIoModuleVersion, &ck::read_with_oiio, &ck::encode_with_oiio};
+  static const ck::ImageIoModule module{ck::kImageIoModuleVersion, &ck::read_image_guarded,
+                                        &ck::encode_image_guarded};
   return &module;
 }

@@ -40,6 +40,21 @@ Result<uint64_t> ZipArchive::entry_size(const std::string& name) const {
   if (zip_stat(impl_->zip, name.c_str(), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
     return err(ErrorCode::kFormat, "'", path_, "' has no entry '", name, "'");
   }
+  // The size is the archive's claim; callers allocate by it, so it must be possible: stored
+  // entries (what PyTorch writes) are their compressed size, deflate expands at most 1032:1.
+  if (!(st.valid & ZIP_STAT_COMP_SIZE) || !(st.valid & ZIP_STAT_COMP_METHOD)) {
+    return err(ErrorCode::kFormat, "'", path_, "': entry '", name, "' has no sizes");
+  }
+  if (st.comp_method == ZIP_CM_STORE ? st.size != st.comp_size
+      : st.comp_method == ZIP_CM_DEFLATE ? st.size / 1032 > st.comp_size
+                                          : true) {
+    if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE) {
+      return err(ErrorCode::kFormat, "'", path_, "': entry '", name, "' uses compression method ", st.comp_method,
+                 " (PyTorch stores entries uncompressed)");
+    }
+    return err(ErrorCode::kFormat, "'", path_, "': entry '", name, "' claims ", st.size, " bytes from ",
+               st.comp_size, " stored: corrupt or crafted");
+  }
   return static_cast<uint64_t>(st.size);
 }
 

@@ -112,6 +112,11 @@ int main(int argc, char** argv) {
   ck_image bad = {bad_px, W, H, 3, CK_PIXEL_F32, 0};
   CHECK(ck_engine_process_frame(engine, &bad, &hint, &fp, &out) == CK_ERROR_INVALID_ARGUMENT);
   CHECK(strstr(ck_last_error(), "non-finite") != NULL && strstr(ck_last_error(), "(5, 7)") != NULL);
+  /* An enum value outside the enum (as C allows) is refused by its number, not taken as float. */
+  ck_image bad_type = {plate_px, W, H, 3, (ck_pixel_type)9, 0};
+  CHECK(ck_engine_process_frame(engine, &bad_type, &hint, &fp, &out) == CK_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(ck_last_error(), "pixel type 9") != NULL && strstr(ck_last_error(), "plate") != NULL);
+  CHECK(out.alpha == NULL);
   ck_image two_channel = {plate_px, W, H, 2, CK_PIXEL_U8, 0};
   CHECK(ck_engine_process_frame(engine, &two_channel, &hint, &fp, &out) == CK_ERROR_INVALID_ARGUMENT);
   CHECK(ck_engine_process_frame(engine, NULL, &hint, &fp, &out) == CK_ERROR_INVALID_ARGUMENT);

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds everything with AddressSanitizer and UndefinedBehaviorSanitizer (any finding aborts
+# the test that caused it) and runs the unit and parity tests under them. CI runs this after
+# scripts/test.sh. Extra arguments go to ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+BUILD_DIR=${SANITIZE_BUILD_DIR:-build-sanitize}
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCK_SANITIZE=ON >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+# Leaks are checked too; allocation failures must come back as errors, not reports.
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" -L 'unit|parity' -LE 'slow|gpu' "$@"
