@@ -110,7 +110,7 @@ def executed_gflop(s: int) -> dict[str, float]:
 def gemm_peak_gflops(threads: int) -> float:
     """The fp32 GEMM rate `ck_opbench` measures at the network's fastest GEMM shape (the
     stage-2 MLP's 1024 x 448 -> 1792 linear), the same threads."""
-    out = subprocess.run([str(ROOT / "build" / "tools" / "ck_opbench"), "--threads", str(threads), "--runs", "20",
+    out = subprocess.run([str(ROOT / "build" / "bench" / "ck_opbench"), "--threads", str(threads), "--runs", "20",
                           "--only", "linear stage2 mlp.fc1"], check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         if line.startswith("linear stage2 mlp.fc1"):

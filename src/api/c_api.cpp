@@ -6,7 +6,7 @@
 #include <new>
 #include <string>
 
-#include "pipeline/engine.hpp"
+#include "corridorkey/engine.hpp"
 
 struct ck_engine {
   std::unique_ptr<ck::Engine> engine;

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 #include "core/tensor.hpp"
 
 namespace ck {

@@ -190,12 +190,37 @@ struct BufferPool::State {
   }
 };
 
-BufferPool::BufferPool() : state_(new State) {}  // lives as long as the process: tensors may outlive statics
+BufferPool::BufferPool() : state_(new State) {}
 
-BufferPool& BufferPool::instance() {
-  static BufferPool* pool = new BufferPool;
+BufferPool::~BufferPool() {
+  // Every buffer handed out holds the pool (Tensor::empty), so none is in use any more.
+  for (const State::Idle& b : state_->idle) munmap(b.p, b.bytes);
+  delete state_;  // the arenas unmap themselves
+}
+
+std::shared_ptr<BufferPool> BufferPool::create() { return std::shared_ptr<BufferPool>(new BufferPool); }
+
+namespace {
+
+// The process's pool: never destroyed, since tensors may outlive static destructors.
+const std::shared_ptr<BufferPool>& process_pool() {
+  static const auto* pool = new std::shared_ptr<BufferPool>(BufferPool::create());
   return *pool;
 }
+
+thread_local const std::shared_ptr<BufferPool>* t_current = nullptr;
+
+}  // namespace
+
+BufferPool& BufferPool::instance() { return *process_pool(); }
+
+const std::shared_ptr<BufferPool>& BufferPool::current() { return t_current ? *t_current : process_pool(); }
+
+BufferPool::Use::Use(const std::shared_ptr<BufferPool>& pool) : previous_(t_current), pool_(pool) {
+  t_current = &pool_;
+}
+
+BufferPool::Use::~Use() { t_current = previous_; }
 
 void* BufferPool::acquire(size_t bytes) {
   bytes = page_rounded(bytes);

@@ -17,15 +17,41 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace ck {
 
+//
+// Each engine has its own pool (two engines of different sizes would otherwise replace each
+// other's frame plan); BufferPool::Use makes it the calling thread's for the engine's calls.
+// Code running outside any Use (tests, tools, other threads) uses the process's pool.
 class BufferPool {
  public:
   // Requests of at least this many bytes come from the pool; smaller ones use the C heap.
   static constexpr size_t kMinBytes = size_t{1} << 20;
 
+  static std::shared_ptr<BufferPool> create();
+  ~BufferPool();
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+
+  // The process's pool.
   static BufferPool& instance();
+  // The pool the calling thread allocates from now.
+  static const std::shared_ptr<BufferPool>& current();
+
+  // Makes `pool` the calling thread's pool for the scope's lifetime (scopes nest).
+  class Use {
+   public:
+    explicit Use(const std::shared_ptr<BufferPool>& pool);
+    ~Use();
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+
+   private:
+    const std::shared_ptr<BufferPool>* previous_;
+    std::shared_ptr<BufferPool> pool_;
+  };
 
   // A buffer of `bytes` bytes (a multiple of the page size after rounding), aligned to a
   // page; nullptr when the system has no memory left.
@@ -36,14 +62,15 @@ class BufferPool {
   // while one is open, another thread's or an inner one's scope does nothing.
   class FrameScope {
    public:
-    FrameScope() : open_(BufferPool::instance().begin_frame()) {}
+    FrameScope() : pool_(BufferPool::current()), open_(pool_->begin_frame()) {}
     ~FrameScope() {
-      if (open_) BufferPool::instance().end_frame();
+      if (open_) pool_->end_frame();
     }
     FrameScope(const FrameScope&) = delete;
     FrameScope& operator=(const FrameScope&) = delete;
 
    private:
+    std::shared_ptr<BufferPool> pool_;
     bool open_;
   };
 

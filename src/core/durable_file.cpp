@@ -1,4 +1,4 @@
-#include "core/durable_file.hpp"
+#include "corridorkey/durable_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

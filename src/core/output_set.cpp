@@ -1,4 +1,4 @@
-#include "core/output_set.hpp"
+#include "corridorkey/output_set.hpp"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <set>
 
-#include "core/pending_outputs.hpp"
+#include "corridorkey/pending_outputs.hpp"
 
 namespace ck {
 

@@ -1,4 +1,4 @@
-#include "core/pending_outputs.hpp"
+#include "corridorkey/pending_outputs.hpp"
 
 #include <signal.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

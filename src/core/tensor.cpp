@@ -47,7 +47,8 @@ Result<Tensor> Tensor::empty(const Shape& shape, DType dtype) {
   const size_t bytes = *byte_count;
   const size_t rounded = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   const bool pooled = rounded >= BufferPool::kMinBytes;
-  void* p = pooled ? BufferPool::instance().acquire(rounded)
+  const std::shared_ptr<BufferPool>& pool = BufferPool::current();
+  void* p = pooled ? pool->acquire(rounded)
                    : std::aligned_alloc(kTensorAlignment, rounded == 0 ? kTensorAlignment : rounded);
   if (p == nullptr) {
     return err(ErrorCode::kOutOfMemory, "cannot allocate ", bytes, " bytes for tensor ", shape_str(shape));
@@ -55,7 +56,8 @@ Result<Tensor> Tensor::empty(const Shape& shape, DType dtype) {
   Tensor t;
   t.data_ = p;
   if (pooled) {
-    t.owner_ = std::shared_ptr<void>(p, [rounded](void* q) { BufferPool::instance().release(q, rounded); });
+    // The buffer keeps its pool alive: it goes back where it came from.
+    t.owner_ = std::shared_ptr<void>(p, [pool, rounded](void* q) { pool->release(q, rounded); });
   } else {
     t.owner_ = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
   }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

@@ -1,6 +1,6 @@
 #include "image/composite.hpp"
 
-#include "image/colour.hpp"
+#include "corridorkey/colour.hpp"
 
 namespace ck {
 

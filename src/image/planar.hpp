@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "io/image_file.hpp"
+#include "corridorkey/image_file.hpp"
 
 namespace ck {
 

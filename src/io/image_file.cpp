@@ -1,6 +1,6 @@
 // read_image / write_image through the image I/O module, loaded the first time an image file
 // is read or written (see image_io_module.hpp for why it is a separate module).
-#include "io/image_file.hpp"
+#include "corridorkey/image_file.hpp"
 
 #include <dlfcn.h>
 #include <unistd.h>

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "io/image_file.hpp"
+#include "corridorkey/image_file.hpp"
 
 namespace ck {
 

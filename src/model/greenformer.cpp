@@ -7,7 +7,7 @@
 namespace ck {
 
 void prepare_buffer_pool(int idle_budget_mib) {
-  BufferPool& pool = BufferPool::instance();
+  BufferPool& pool = *BufferPool::current();
   pool.trim();
   const size_t mib = idle_budget_mib >= 0 ? static_cast<size_t>(idle_budget_mib) : 64;
   pool.set_idle_budget(mib << 20);

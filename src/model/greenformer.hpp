@@ -10,7 +10,7 @@
 #include "model/decoder_head.hpp"
 #include "model/greenformer_config.hpp"
 #include "model/hiera.hpp"
-#include "model/precision.hpp"
+#include "corridorkey/precision.hpp"
 #include "model/refiner.hpp"
 
 namespace ck {
@@ -25,7 +25,7 @@ struct GreenFormerOutput {
   Tensor fg;     // (1, 3, S, S)
 };
 
-// Readies the buffer pool (core/buffer_pool.hpp) for frames, once the network is built: lets
+// Readies the calling thread's buffer pool (core/buffer_pool.hpp) for frames, once the network is built: lets
 // go of the idle buffers building it left behind (its temporaries: no frame asks for them
 // again; 110 MB at 512) and sets the budget of idle buffers kept outside frame plans to
 // `idle_budget_mib`, or 64 MiB when that is negative. From the second frame on, a frame's

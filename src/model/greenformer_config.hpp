@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

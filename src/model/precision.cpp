@@ -1,4 +1,4 @@
-#include "model/precision.hpp"
+#include "corridorkey/precision.hpp"
 
 namespace ck {
 

@@ -1,29 +1,116 @@
-#include "pipeline/engine.hpp"
+#include "corridorkey/engine.hpp"
+
+#include <omp.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <new>
 
 #include "backends/backend.hpp"
+#include "core/buffer_pool.hpp"
+#include "core/stage_clock.hpp"
 #include "image/resample.hpp"
 #include "model/greenformer.hpp"
+#include "model/synthetic_weights.hpp"
 #include "pipeline/frame_steps.hpp"
 #include "weights/checkpoint.hpp"
 
 namespace ck {
 
+namespace {
+
+// The engine's thread count for the length of one call, on the calling thread only: OpenMP
+// keeps the thread count per thread (its nthreads ICV), so setting it here and restoring it
+// afterwards leaves the host's own setting, and other threads' engines, alone.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int threads) : active_(threads > 0) {
+    if (!active_) return;
+    saved_ = omp_get_max_threads();
+    omp_set_num_threads(threads);
+  }
+  ~ThreadCountScope() {
+    if (active_) omp_set_num_threads(saved_);
+  }
+  ThreadCountScope(const ThreadCountScope&) = delete;
+  ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+ private:
+  bool active_;
+  int saved_ = 0;
+};
+
+Result<std::unique_ptr<Backend>> backend_named(const std::string& name) {
+  if (name == "cpu") return make_cpu_backend();
+  if (name == "ref") return make_reference_backend();
+  return err(ErrorCode::kInvalidArgument, "backend '", name, "' is not one of: cpu, ref");
+}
+
+// A stage tensor handed to an observer: float32, contiguous, NCHW.
+Result<StageTensor> stage_tensor(const std::string& name, const Tensor& t) {
+  CK_ASSIGN(const Tensor f32, t.dtype() == DType::F32 ? t.contiguous() : t.to(DType::F32));
+  StageTensor out{name, f32.shape(), {}};
+  out.data.assign(f32.data<float>(), f32.data<float>() + f32.numel());
+  return out;
+}
+
+template <class Fn>
+auto catching_bad_alloc(const char* what, Fn&& fn) -> decltype(fn()) {
+  // The image steps and copies allocate with the standard library: an allocation failure
+  // becomes an error here, never an exception in the host.
+  try {
+    return fn();
+  } catch (const std::bad_alloc&) {
+    return err(ErrorCode::kOutOfMemory, "out of memory ", what);
+  }
+}
+
+}  // namespace
+
 struct Engine::Impl {
-  std::mutex mutex;  // one frame at a time: the backend's buffers are shared by all calls
+  std::mutex mutex;  // one call at a time: the backend's buffers and the frame plan are per engine
   EngineOptions options;
+  std::shared_ptr<BufferPool> pool = BufferPool::create();
   std::unique_ptr<Backend> backend;
   GreenFormer net;  // holds the checkpoint tensors it uses; the others go once it is built
+
+  // The network on x (1, 4, S, S); the observer, if any, sees stage tensors and times.
+  Result<GreenFormerOutput> forward(const Tensor& x, float refiner_scale, NetworkObserver* observer) {
+    const bool want_tensors = observer != nullptr && observer->wants_stage_tensors();
+    StageTensors stages;
+    StageClock clock;
+    CK_ASSIGN(GreenFormerOutput out, net.forward(x, want_tensors ? &stages : nullptr, refiner_scale,
+                                                 observer != nullptr ? &clock : nullptr));
+    if (observer == nullptr) return out;
+    for (const auto& [name, seconds] : clock.laps()) observer->on_stage_time(name, seconds);
+    for (const auto& [name, t] : stages) {
+      CK_ASSIGN(StageTensor st, stage_tensor(name, t));
+      observer->on_stage_tensor(std::move(st));
+    }
+    return out;
+  }
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
-int Engine::img_size() const { return impl_->options.img_size; }
+const EngineOptions& Engine::options() const { return impl_->options; }
+
+Status validate_engine_options(const EngineOptions& o) {
+  if (o.img_size <= 0 || o.img_size % 32 != 0) {
+    return err(ErrorCode::kInvalidArgument, "img_size ", o.img_size, " is not a positive multiple of 32");
+  }
+  if (o.threads < 0) return err(ErrorCode::kInvalidArgument, "threads ", o.threads, " is negative");
+  if (o.buffer_cache_mib < -1) {
+    return err(ErrorCode::kInvalidArgument, "buffer_cache_mib ", o.buffer_cache_mib, " is below -1 (automatic)");
+  }
+  if (o.backend != "cpu" && o.backend != "ref") {
+    return err(ErrorCode::kInvalidArgument, "backend '", o.backend, "' is not one of: cpu, ref");
+  }
+  return ok_status();
+}
 
 Status validate_frame_options(const FrameOptions& o) {
   if (!std::isfinite(o.refiner_scale)) return err(ErrorCode::kInvalidArgument, "refiner_scale must be finite");
@@ -34,81 +121,115 @@ Status validate_frame_options(const FrameOptions& o) {
   return ok_status();
 }
 
-Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_path, const EngineOptions& options) {
-  // Loading allocates with the standard library too: a failure becomes an error here.
-  try {
-    return create_unguarded(checkpoint_path, options);
-  } catch (const std::bad_alloc&) {
-    return err(ErrorCode::kOutOfMemory, "out of memory loading '", checkpoint_path, "'");
-  }
-}
+namespace {
 
-Result<std::unique_ptr<Engine>> Engine::create_unguarded(const std::string& checkpoint_path,
-                                                         const EngineOptions& options) {
-  if (options.img_size <= 0 || options.img_size % 32 != 0) {
-    return err(ErrorCode::kInvalidArgument, "img_size ", options.img_size, " is not a positive multiple of 32");
-  }
-  if (options.threads < 0) return err(ErrorCode::kInvalidArgument, "threads ", options.threads, " is negative");
-  if (options.buffer_cache_mib < -1) {
-    return err(ErrorCode::kInvalidArgument, "buffer_cache_mib ", options.buffer_cache_mib, " is below -1 (automatic)");
-  }
-  auto impl = std::make_unique<Impl>();
+// Builds an engine whose network comes from `weights` (a state dict loaded or generated in
+// the engine's own buffer pool and thread count).
+template <class LoadWeights>
+Result<std::unique_ptr<Engine::Impl>> build(const EngineOptions& options, LoadWeights&& load_weights) {
+  CK_TRY(validate_engine_options(options));
+  auto impl = std::make_unique<Engine::Impl>();
   impl->options = options;
-  impl->backend = make_cpu_backend();
-  if (options.threads > 0) impl->backend->set_num_threads(options.threads);
-  // The checkpoint lives only while the network is built: what the network does not keep
-  // (the 512-grid pos_embed once resized, 117 MB; the folded decoder weights) is let go.
+  const BufferPool::Use pool(impl->pool);
+  const ThreadCountScope threads(options.threads);
+  CK_ASSIGN(impl->backend, backend_named(options.backend));
+  // The weights live only while the network is built: what the network does not keep (the
+  // 512-grid pos_embed once resized, 117 MB; the folded decoder weights) is let go.
   auto net = [&]() -> Result<GreenFormer> {
-    CK_ASSIGN(const Checkpoint checkpoint, load_checkpoint(checkpoint_path));
-    return GreenFormer::create(checkpoint.tensors, options.img_size, *impl->backend, options.precision);
+    CK_ASSIGN(const StateDict weights, load_weights());
+    return GreenFormer::create(weights, options.img_size, *impl->backend, options.precision);
   }();
-  if (!net.ok()) return err(net.error().code, "'", checkpoint_path, "': ", net.error().message);
+  if (!net.ok()) return net.error();
   impl->net = std::move(net).value();
   prepare_buffer_pool(options.buffer_cache_mib);
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  return impl;
 }
 
-Result<FrameResult> Engine::process_frame(const ImageView& plate, const ImageView& hint,
-                                          const FrameOptions& options) {
-  // The image steps allocate with std::vector: an allocation failure becomes an error here.
-  try {
-    return process_frame_unguarded(plate, hint, options);
-  } catch (const std::bad_alloc&) {
-    return err(ErrorCode::kOutOfMemory, "out of memory keying a ", plate.width, "x", plate.height, " frame");
-  }
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_path, const EngineOptions& options) {
+  CK_TRY(validate_engine_options(options));
+  return catching_bad_alloc("loading a checkpoint", [&]() -> Result<std::unique_ptr<Engine>> {
+    auto impl = build(options, [&]() -> Result<StateDict> {
+      CK_ASSIGN(Checkpoint checkpoint, load_checkpoint(checkpoint_path));
+      return std::move(checkpoint.tensors);
+    });
+    if (!impl.ok()) {
+      // The loader's messages name the file already; the network's checks do not.
+      const Error& e = impl.error();
+      if (e.message.find(checkpoint_path) != std::string::npos) return e;
+      return err(e.code, "'", checkpoint_path, "': ", e.message);
+    }
+    return std::unique_ptr<Engine>(new Engine(std::move(impl).value()));
+  });
 }
 
-Result<FrameResult> Engine::process_frame_unguarded(const ImageView& plate_view, const ImageView& hint_view,
-                                                    const FrameOptions& options) {
+Result<std::unique_ptr<Engine>> Engine::create_with_generated_weights(const EngineOptions& options, uint64_t seed) {
+  return catching_bad_alloc("generating weights", [&]() -> Result<std::unique_ptr<Engine>> {
+    CK_ASSIGN(auto impl, build(options, [&] {
+      // The official checkpoint's pos_embed grid is 512 / 4 = 128 tokens a side.
+      return make_synthetic_weights(GreenFormerConfig::base_plus(), 512, seed);
+    }));
+    return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  });
+}
+
+Result<NetworkOutput> Engine::run_network(const float* input, float refiner_scale, NetworkObserver* observer) {
+  if (input == nullptr) return err(ErrorCode::kInvalidArgument, "run_network: input is null");
+  if (!std::isfinite(refiner_scale)) return err(ErrorCode::kInvalidArgument, "refiner_scale must be finite");
+  return catching_bad_alloc("running the network", [&]() -> Result<NetworkOutput> {
+    const std::lock_guard<std::mutex> lock(impl_->mutex);
+    const BufferPool::Use pool(impl_->pool);
+    const ThreadCountScope threads(impl_->options.threads);
+    const int64_t s = impl_->options.img_size;
+    // The caller's buffer, viewed (the network never writes its input).
+    const Tensor x = Tensor::wrap(const_cast<float*>(input), {1, 4, s, s}, DType::F32, nullptr);
+    CK_ASSIGN(const GreenFormerOutput out,
+              impl_->forward(x, impl_->options.use_refiner ? refiner_scale : 0.0f, observer));
+    NetworkOutput result;
+    result.size = static_cast<int>(s);
+    result.alpha.assign(out.alpha.data<float>(), out.alpha.data<float>() + s * s);
+    result.fg.assign(out.fg.data<float>(), out.fg.data<float>() + 3 * s * s);
+    return result;
+  });
+}
+
+Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const ImageView& hint_view,
+                                          const FrameOptions& options, NetworkObserver* observer) {
   CK_TRY(validate_frame_options(options));
-  const std::lock_guard<std::mutex> lock(impl_->mutex);
-  const auto t0 = std::chrono::steady_clock::now();
-  CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
-  CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
-  std::vector<std::string> warnings;
-  if (hint.width != plate.width || hint.height != plate.height) {
-    warnings.push_back("hint is " + std::to_string(hint.width) + "x" + std::to_string(hint.height) +
-                       ", the plate " + std::to_string(plate.width) + "x" + std::to_string(plate.height) +
-                       ": hint resized to the plate (bilinear)");
-    hint = resample(hint, plate.width, plate.height, ResampleFilter::kAntialiasedBilinear);
-  }
-  const int s = impl_->options.img_size;
-  CK_ASSIGN(const Tensor x, normalise_network_input(prepare_network_planes(plate, hint, s, options.input_is_linear)));
-  const float refiner_scale = impl_->options.use_refiner ? options.refiner_scale : 0.0f;
-  const auto t1 = std::chrono::steady_clock::now();
-  CK_ASSIGN(const GreenFormerOutput out, impl_->net.forward(x, nullptr, refiner_scale));
-  const auto t2 = std::chrono::steady_clock::now();
+  return catching_bad_alloc("keying a frame", [&]() -> Result<FrameResult> {
+    const std::lock_guard<std::mutex> lock(impl_->mutex);
+    const BufferPool::Use pool(impl_->pool);
+    const ThreadCountScope threads(impl_->options.threads);
+    const auto t0 = std::chrono::steady_clock::now();
+    CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
+    CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
+    std::vector<std::string> warnings;
+    if (hint.width != plate.width || hint.height != plate.height) {
+      warnings.push_back("hint is " + std::to_string(hint.width) + "x" + std::to_string(hint.height) +
+                         ", the plate " + std::to_string(plate.width) + "x" + std::to_string(plate.height) +
+                         ": hint resized to the plate (bilinear)");
+      hint = resample(hint, plate.width, plate.height, ResampleFilter::kAntialiasedBilinear);
+    }
+    const int s = impl_->options.img_size;
+    CK_ASSIGN(const Tensor x,
+              normalise_network_input(prepare_network_planes(plate, hint, s, options.input_is_linear)));
+    const float refiner_scale = impl_->options.use_refiner ? options.refiner_scale : 0.0f;
+    const auto t1 = std::chrono::steady_clock::now();
+    CK_ASSIGN(const GreenFormerOutput out, impl_->forward(x, refiner_scale, observer));
+    const auto t2 = std::chrono::steady_clock::now();
 
-  const size_t plane = static_cast<size_t>(s) * s;
-  Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
-  Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
-  FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options);
-  r.warnings = std::move(warnings);
-  const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-  r.prepare_s = seconds(t0, t1);
-  r.network_s = seconds(t1, t2);
-  r.finish_s = seconds(t2, std::chrono::steady_clock::now());
-  return r;
+    const size_t plane = static_cast<size_t>(s) * s;
+    Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
+    Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
+    FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options);
+    r.warnings = std::move(warnings);
+    const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    r.prepare_s = seconds(t0, t1);
+    r.network_s = seconds(t1, t2);
+    r.finish_s = seconds(t2, std::chrono::steady_clock::now());
+    return r;
+  });
 }
 
 }  // namespace ck

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "image/colour.hpp"
+#include "corridorkey/colour.hpp"
 #include "image/composite.hpp"
 #include "image/despeckle.hpp"
 #include "image/despill.hpp"

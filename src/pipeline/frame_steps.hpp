@@ -4,7 +4,7 @@
 
 #include "core/tensor.hpp"
 #include "image/planar.hpp"
-#include "pipeline/engine.hpp"
+#include "corridorkey/engine.hpp"
 
 namespace ck {
 

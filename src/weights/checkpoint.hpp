@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 #include "weights/state_dict.hpp"
 
 namespace ck {

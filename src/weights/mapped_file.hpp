@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck::pickle {
 

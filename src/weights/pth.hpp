@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 #include "weights/state_dict.hpp"
 
 namespace ck {

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/output_set.hpp"
+#include "corridorkey/output_set.hpp"
 #include "weights/mapped_file.hpp"
 
 namespace ck {

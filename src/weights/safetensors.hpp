@@ -6,8 +6,8 @@
 #include <map>
 #include <string>
 
-#include "core/output_set.hpp"
-#include "core/status.hpp"
+#include "corridorkey/output_set.hpp"
+#include "corridorkey/status.hpp"
 #include "weights/state_dict.hpp"
 
 namespace ck {

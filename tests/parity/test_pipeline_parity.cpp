@@ -4,12 +4,12 @@
 // within one code value (the blur is bit-exact in practice), final outputs 1e-4.
 #include <cstdlib>
 
-#include "image/colour.hpp"
+#include "corridorkey/colour.hpp"
 #include "image/composite.hpp"
 #include "image/despeckle.hpp"
 #include "image/despill.hpp"
 #include "image/resample.hpp"
-#include "pipeline/engine.hpp"
+#include "corridorkey/engine.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {

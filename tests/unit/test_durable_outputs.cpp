@@ -12,9 +12,9 @@
 #include <thread>
 
 #include "cli_runner.hpp"
-#include "core/output_set.hpp"
-#include "core/pending_outputs.hpp"
-#include "io/image_file.hpp"
+#include "corridorkey/output_set.hpp"
+#include "corridorkey/pending_outputs.hpp"
+#include "corridorkey/image_file.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "cli_runner.hpp"
-#include "io/image_file.hpp"
+#include "corridorkey/image_file.hpp"
 #include "test_util.hpp"
 #include "weights/pth.hpp"
 #include "weights/safetensors.hpp"

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/image_file.hpp"
+#include "corridorkey/image_file.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {

@@ -1,6 +1,6 @@
 // Properties of the image operations that the parity fixtures cannot cover exhaustively:
 // resampling taps for every size pair, despeckle on edge cases, colour round trips.
-#include "image/colour.hpp"
+#include "corridorkey/colour.hpp"
 #include "image/despeckle.hpp"
 #include "image/resample.hpp"
 #include "test_util.hpp"

@@ -4,7 +4,7 @@
 
 #include "backends/backend.hpp"
 #include "cli_runner.hpp"
-#include "io/image_file.hpp"
+#include "corridorkey/image_file.hpp"
 #include "test_util.hpp"
 #include "weights/safetensors.hpp"
 

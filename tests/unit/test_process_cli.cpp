@@ -4,8 +4,8 @@
 
 #include "backends/backend.hpp"
 #include "cli_runner.hpp"
-#include "image/colour.hpp"
-#include "io/image_file.hpp"
+#include "corridorkey/colour.hpp"
+#include "corridorkey/image_file.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {

@@ -4,8 +4,8 @@
 #include <new>
 
 #include "commands.hpp"
-#include "core/pending_outputs.hpp"
-#include "io/image_file.hpp"
+#include "corridorkey/pending_outputs.hpp"
+#include "corridorkey/image_file.hpp"
 
 namespace ck::cli {
 
@@ -35,19 +35,30 @@ Result<std::string> resolve_checkpoint(const std::string& option) {
              "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)");
 }
 
-void add_precision_option(CLI::App& cmd, Precision& target) {
+void add_engine_options(CLI::App& cmd, EngineOptions& target) {
+  cmd.add_option("--img-size", target.img_size, "network resolution S, a multiple of 32 (trained at 2048)")
+      ->capture_default_str();
+  cmd.add_option("--backend", target.backend, "cpu (optimised) or ref (plain reference kernels, slow)")
+      ->check(CLI::IsMember({"cpu", "ref"}))
+      ->capture_default_str();
+  cmd.add_option("--threads", target.threads, "CPU threads (default: OMP_NUM_THREADS, else all cores)")
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option_function<std::string>(
          "--precision",
-         [&target](const std::string& name) { target = precision_from_name(name).value_or(Precision::kFP32); },
+         [&target](const std::string& name) { target.precision = precision_from_name(name).value_or(Precision::kFP32); },
          "fp32 (default; matches PyTorch) or bf16 (faster on CPUs with AVX512-BF16; outputs within about 1e-2)")
       ->check(CLI::IsMember({"fp32", "bf16"}));
-}
-
-void add_buffer_cache_option(CLI::App& cmd, int& target) {
-  cmd.add_option("--buffer-cache-mb", target,
+  cmd.add_option("--buffer-cache-mb", target.buffer_cache_mib,
                  "MiB of released buffers kept idle for the first frame and for outputs (default: 64); "
                  "later frames reuse one planned block of memory")
       ->check(CLI::Range(0, 1 << 20));
+}
+
+Status check_engine_flags(const EngineOptions& o) {
+  if (o.img_size <= 0 || o.img_size % 32 != 0) {
+    return err(ErrorCode::kInvalidArgument, "--img-size ", o.img_size, " is not a positive multiple of 32");
+  }
+  return validate_engine_options(o);
 }
 
 void add_max_pixels_option(CLI::App& cmd, int64_t& target) {

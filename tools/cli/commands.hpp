@@ -5,8 +5,8 @@
 #include <functional>
 #include <string>
 
-#include "core/status.hpp"
-#include "model/precision.hpp"
+#include "corridorkey/status.hpp"
+#include "corridorkey/engine.hpp"
 
 namespace ck::cli {
 
@@ -25,10 +25,11 @@ void add_max_pixels_option(CLI::App& cmd, int64_t& target);
 // official weights come from.
 Result<std::string> resolve_checkpoint(const std::string& option);
 
-// Adds `--precision fp32|bf16` to `cmd`, stored in `target` (default fp32).
-void add_precision_option(CLI::App& cmd, Precision& target);
-// Adds `--buffer-cache-mb N` (MiB of idle buffers kept for the first frame and outputs; -1, the default: 64).
-void add_buffer_cache_option(CLI::App& cmd, int& target);
+// Adds the engine's options, shared by every command that builds an engine, with the
+// engine's defaults: --img-size, --backend, --threads, --precision, --buffer-cache-mb.
+void add_engine_options(CLI::App& cmd, EngineOptions& target);
+// The engine options checked, with messages naming the command-line flags.
+Status check_engine_flags(const EngineOptions& options);
 
 // Adds a sub-command to `app`; `run` is set to the function to call when it was chosen.
 void add_convert_command(CLI::App& app, std::function<int()>& run);

@@ -5,9 +5,7 @@
 #include <string>
 
 #include "commands.hpp"
-#include "model/weight_spec.hpp"
-#include "weights/checkpoint.hpp"
-#include "weights/safetensors.hpp"
+#include "corridorkey/weights_files.hpp"
 
 namespace ck::cli {
 
@@ -17,28 +15,12 @@ struct ConvertOptions {
   std::string input, output;
 };
 
-int run_convert(const ConvertOptions& o) {
-  auto fail = [](const Error& e) {
-    std::cerr << "corridorkey convert: " << e.message << "\n";
-    return 1;
-  };
-  if (o.input == o.output) return fail(make_error(ErrorCode::kInvalidArgument, "input and output are the same file"));
-  auto ck = load_checkpoint(o.input);
-  if (!ck.ok()) return fail(ck.error());
-  auto cfg = infer_config(ck->tensors);
-  if (!cfg.ok()) return fail(err(ErrorCode::kFormat, "'", o.input, "': ", cfg.error().message));
-  if (auto st = validate_state_dict(ck->tensors, *cfg); !st.ok()) {
-    return fail(err(ErrorCode::kFormat, "'", o.input, "': ", st.error().message));
-  }
-  const std::map<std::string, std::string> metadata{
-      {"format", "pt"},
-      {"corridorkey.source_layout", ck->layout == CheckpointLayout::kMlx ? "mlx" : "pytorch"},
-      {"corridorkey.network", cfg->describe()}};
-  if (auto st = write_safetensors(o.output, ck->tensors, metadata); !st.ok()) return fail(st.error());
-  std::cout << "wrote " << o.output << ": " << ck->tensors.size() << " tensors (" << cfg->describe() << ") from "
-            << (ck->format == CheckpointFormat::kPth ? "PyTorch .pth" : "safetensors")
-            << (ck->layout == CheckpointLayout::kMlx ? " in the MLX port's layout" : "") << "\n";
-  return 0;
+Status run_conversion(const ConvertOptions& o) {
+  CK_ASSIGN(const ConversionReport report, convert_checkpoint(o.input, o.output));
+  std::cout << "wrote " << o.output << ": " << report.tensors << " tensors (" << report.network << ") from "
+            << (report.from_pth ? "PyTorch .pth" : "safetensors")
+            << (report.from_mlx_layout ? " in the MLX port's layout" : "") << "\n";
+  return ok_status();
 }
 
 }  // namespace
@@ -49,7 +31,7 @@ void add_convert_command(CLI::App& app, std::function<int()>& run) {
       "convert", "Convert a checkpoint (.pth, safetensors, MLX-port safetensors) to the engine's safetensors");
   cmd->add_option("input", opts->input, "checkpoint to read")->required()->check(CLI::ExistingFile);
   cmd->add_option("output", opts->output, "safetensors file to write")->required();
-  cmd->callback([opts, &run] { run = [opts] { return run_convert(*opts); }; });
+  cmd->callback([opts, &run] { run = exit_code_of("convert", [opts] { return run_conversion(*opts); }); });
 }
 
 }  // namespace ck::cli

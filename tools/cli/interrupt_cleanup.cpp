@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "commands.hpp"
-#include "core/pending_outputs.hpp"
+#include "corridorkey/pending_outputs.hpp"
 
 namespace ck::cli {
 

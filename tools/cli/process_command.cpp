@@ -8,10 +8,10 @@
 #include <string>
 
 #include "commands.hpp"
-#include "core/pending_outputs.hpp"
-#include "image/colour.hpp"
-#include "io/image_file.hpp"
-#include "pipeline/engine.hpp"
+#include "corridorkey/colour.hpp"
+#include "corridorkey/engine.hpp"
+#include "corridorkey/image_file.hpp"
+#include "corridorkey/pending_outputs.hpp"
 
 namespace ck::cli {
 
@@ -21,10 +21,7 @@ namespace fs = std::filesystem;
 
 struct ProcessOptions {
   std::string image, hint, checkpoint, output_dir;
-  int img_size = 2048;
-  int threads = 0;
-  Precision precision = Precision::kFP32;
-  int buffer_cache_mib = -1;
+  EngineOptions engine;
   int64_t max_pixels = 0;
   FrameOptions frame;
   bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
@@ -41,6 +38,7 @@ struct Output {
 };
 
 Status run(const ProcessOptions& o) {
+  CK_TRY(check_engine_flags(o.engine));
   const auto t0 = std::chrono::steady_clock::now();
   const ReadOptions limits{o.max_pixels};
   CK_ASSIGN(const Image plate, read_image(o.image, limits));
@@ -61,12 +59,7 @@ Status run(const ProcessOptions& o) {
   }
 
   const auto t_load = std::chrono::steady_clock::now();
-  EngineOptions eo;
-  eo.img_size = o.img_size;
-  eo.threads = o.threads;
-  eo.precision = o.precision;
-  eo.buffer_cache_mib = o.buffer_cache_mib;
-  CK_ASSIGN(auto engine, Engine::create(checkpoint, eo));
+  CK_ASSIGN(auto engine, Engine::create(checkpoint, o.engine));
   const double load_s = seconds_since(t_load);
 
   const auto t_key = std::chrono::steady_clock::now();
@@ -107,7 +100,7 @@ Status run(const ProcessOptions& o) {
   CK_TRY(written);
   CK_TRY(frame_files.commit());
   const double write_s = seconds_since(t_write);
-  std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.img_size
+  std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.engine.img_size
             << " into " << o.output_dir << ": read " << read_s << " s, weights " << load_s << " s, keying "
             << key_s << " s (prepare " << r.prepare_s << " s, network " << r.network_s << " s, finish " << r.finish_s
             << " s), write " << write_s << " s\n";
@@ -123,10 +116,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--hint", o->hint, "coarse alpha hint (first channel used)")->required();
   cmd->add_option("--output-dir", o->output_dir, "output folder (Matte/, FG/, Processed/, Comp/ inside)")->required();
   cmd->add_option("--checkpoint", o->checkpoint, "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
-  cmd->add_option("--img-size", o->img_size, "network resolution S, a multiple of 32")->capture_default_str();
-  cmd->add_option("--threads", o->threads, "CPU threads (default: all cores)");
-  add_precision_option(*cmd, o->precision);
-  add_buffer_cache_option(*cmd, o->buffer_cache_mib);
+  add_engine_options(*cmd, o->engine);
   add_max_pixels_option(*cmd, o->max_pixels);
   cmd->add_flag("--linear", o->frame.input_is_linear, "the plate is scene-linear (typical for EXR), not sRGB");
   cmd->add_option("--despill", o->frame.despill_strength, "despill strength in [0, 1]")->capture_default_str();

@@ -12,8 +12,8 @@
 #include <cstring>
 #include <string>
 
-#include "io/image_file.hpp"
-#include "weights/safetensors.hpp"
+#include "corridorkey/image_file.hpp"
+#include "corridorkey/weights_files.hpp"
 
 namespace {
 
@@ -21,11 +21,11 @@ struct Diff {
   double max_abs = 0, mean_abs = 0;
 };
 
-Diff compare(const ck::Image& got, const ck::Tensor& want, bool as_8bit) {
+Diff compare(const ck::Image& got, const ck::StageTensor& want, bool as_8bit) {
   Diff d;
   const size_t n = got.pixels.size();
   for (size_t i = 0; i < n; ++i) {
-    double w = want.data<float>()[i];
+    double w = want.data[i];
     if (as_8bit) w = std::round(std::clamp(w, 0.0, 1.0) * 255.0) / 255.0;
     const double e = std::fabs(got.pixels[i] - w);
     d.max_abs = std::max(d.max_abs, e);
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: ck_pipeline_compare --reference REF.safetensors --outputs DIR --name NAME [--bar X]\n");
     return 2;
   }
-  auto ref = ck::read_safetensors(reference);
+  auto ref = ck::read_stage_tensors(reference);
   if (!ref.ok()) {
     std::fprintf(stderr, "ck_pipeline_compare: %s\n", ref.error().message.c_str());
     return 2;
@@ -73,13 +73,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "ck_pipeline_compare: %s\n", img.error().message.c_str());
       return 2;
     }
-    const ck::Tensor& want = ref->tensors.at(it.output);
-    if (static_cast<int64_t>(img->pixels.size()) != want.numel()) {
-      std::fprintf(stderr, "ck_pipeline_compare: %s has %zu values, the reference %lld\n", it.path.c_str(),
-                   img->pixels.size(), static_cast<long long>(want.numel()));
+    const auto want = std::find_if(ref->begin(), ref->end(), [&](const ck::StageTensor& t) { return t.name == it.output; });
+    if (want == ref->end()) {
+      std::fprintf(stderr, "ck_pipeline_compare: %s holds no '%s'\n", reference.c_str(), it.output);
+      return 2;
+    }
+    if (img->pixels.size() != want->data.size()) {
+      std::fprintf(stderr, "ck_pipeline_compare: %s has %zu values, the reference %zu\n", it.path.c_str(),
+                   img->pixels.size(), want->data.size());
       return 1;
     }
-    const Diff d = compare(*img, want, it.as_8bit);
+    const Diff d = compare(*img, *want, it.as_8bit);
     const double item_bar = it.as_8bit ? 1.0 / 255 + 1e-6 : bar;
     std::printf("| %s | %s | %.2e | %.2e | %s |\n", it.output, it.path.substr(outputs.size() + 1).c_str(), d.max_abs,
                 d.mean_abs, it.as_8bit ? "1 code value" : std::to_string(bar).c_str());

@@ -6,18 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "core/output_set.hpp"
-#include "core/status.hpp"
+#include "corridorkey/image.hpp"
+#include "corridorkey/output_set.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
-
-struct Image {
-  int width = 0, height = 0, channels = 0;
-  std::vector<float> pixels;  // interleaved, row-major: (height, width, channels)
-  float at(int y, int x, int c) const {
-    return pixels[(static_cast<size_t>(y) * width + x) * channels + c];
-  }
-};
 
 // A bound on what reading may allocate, checked from the file's header before any pixel
 // buffer exists: a 74-byte PNG can claim 20000 x 20000 pixels.

@@ -2,6 +2,7 @@
 // negative input clamps to 0, nothing clamps above 1 (HDR values pass through).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 namespace ck {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/status.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

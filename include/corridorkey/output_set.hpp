@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "core/durable_file.hpp"
-#include "core/status.hpp"
+#include "corridorkey/durable_file.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

@@ -70,7 +70,7 @@ Error err(ErrorCode code, const Parts&... parts);
 
 }  // namespace ck
 
-#include "core/status_format.hpp"
+#include "corridorkey/status_format.hpp"
 
 // Propagate an error from an expression returning Status or Result<T>.
 #define CK_TRY(expr)                                   \

@@ -12,8 +12,8 @@
 #include <mutex>
 #include <string>
 
-#include "core/durable_file.hpp"
-#include "core/status.hpp"
+#include "corridorkey/durable_file.hpp"
+#include "corridorkey/status.hpp"
 
 namespace ck {
 

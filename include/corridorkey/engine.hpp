@@ -1,0 +1,117 @@
+// The keying engine: CorridorKey's process_frame, and the network on its own. Built once
+// from a checkpoint, an engine keys frames of any size: the plate and hint are resized to
+// S x S, the network runs, and the outputs come back at the plate's size with despeckle,
+// despill, premultiplication and a checking composite (docs/ARCHITECTURE.md follows a frame).
+//
+// Each engine owns its state: its backend, its weights, its buffer pool and frame plan, and
+// its thread count, which applies to the engine's own calls only (the calling thread's
+// OpenMP setting is restored afterwards). Several engines live side by side in one process;
+// one engine keys one frame at a time (concurrent calls on it wait for each other).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "corridorkey/image.hpp"
+#include "corridorkey/precision.hpp"
+#include "corridorkey/status.hpp"
+
+namespace ck {
+
+// One set of options and defaults for every command, the C API and the Python module.
+struct EngineOptions {
+  int img_size = 2048;      // network resolution S, a multiple of 32 (the network was trained at 2048)
+  std::string backend = "cpu";  // "cpu" (optimised) or "ref" (plain reference kernels, for checks)
+  int threads = 0;          // CPU threads for this engine's calls; 0: the calling thread's OpenMP
+                            // setting (OMP_NUM_THREADS, else every core)
+  bool use_refiner = true;  // false: coarse prediction only, whatever refiner_scale says
+  Precision precision = Precision::kFP32;  // see corridorkey/precision.hpp
+  // MiB of released buffers kept idle for requests outside the frame plan: the first frame,
+  // outputs; -1: 64. Later frames use their planned arena whatever this says.
+  int buffer_cache_mib = -1;
+};
+
+struct FrameOptions {
+  float refiner_scale = 1.0f;    // multiplies the refiner's delta logits; 0 = coarse only
+  bool input_is_linear = false;  // plate is scene-linear (EXR) rather than sRGB-encoded
+  float despill_strength = 1.0f;
+  bool auto_despeckle = true;
+  int despeckle_size = 400;  // minimum area (pixels at plate size) of a kept component
+  bool generate_comp = true;
+};
+
+// Every output at the plate's size, float32, interleaved.
+struct FrameResult {
+  Image alpha;      // 1 channel, linear: the network's alpha, resized only
+  Image fg;         // 3 channels, sRGB-encoded straight colour, resized only
+  Image processed;  // 4 channels, linear premultiplied RGBA: despilled, despeckled
+  Image comp;       // 3 channels, sRGB: despilled fg over a checkerboard (empty if not asked)
+  std::vector<std::string> warnings;  // e.g. a hint resized to the plate
+  // Where the time went, in seconds: input conversion and resize to S, the network, and
+  // everything after it (resize back, despeckle, despill, premultiply, composite).
+  double prepare_s = 0, network_s = 0, finish_s = 0;
+};
+
+// A tensor of the network, float32, NCHW (tokens as (1, C, H, W) maps).
+struct StageTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+// Sees inside one network evaluation: its stage tensors, by the reference harness's names
+// (input, encoder_feature_0..3, alpha_logits, fg_logits, alpha_logits_up, fg_logits_up,
+// alpha_coarse, fg_coarse, delta_logits, alpha_final, fg_final), and its stages' wall-clock
+// times (patch_embed, stage0..stage3, decoders, refiner, output).
+class NetworkObserver {
+ public:
+  virtual ~NetworkObserver() = default;
+  // Collecting the stage tensors costs memory and copies; only asked for when this says so.
+  virtual bool wants_stage_tensors() const { return false; }
+  virtual void on_stage_tensor(StageTensor tensor) {}
+  virtual void on_stage_time(const std::string& stage, double seconds) {}
+};
+
+// The network's outputs at S x S, planar float32.
+struct NetworkOutput {
+  int size = 0;
+  std::vector<float> alpha;  // (1, S, S)
+  std::vector<float> fg;     // (3, S, S)
+};
+
+class Engine {
+ public:
+  // From a checkpoint: an official .pth, a converted .safetensors or an MLX-port .safetensors.
+  static Result<std::unique_ptr<Engine>> create(const std::string& checkpoint_path, const EngineOptions& options);
+  // The full-size network with generated, untrained weights (benchmarks; keys nothing useful).
+  static Result<std::unique_ptr<Engine>> create_with_generated_weights(const EngineOptions& options,
+                                                                       uint64_t seed = 0);
+  ~Engine();
+
+  Result<FrameResult> process_frame(const ImageView& plate, const ImageView& hint, const FrameOptions& options,
+                                    NetworkObserver* observer = nullptr);
+
+  // The network alone on an S x S input: (1, 4, S, S) float32 NCHW, ImageNet-normalised RGB
+  // and the raw hint, as process_frame feeds it. refiner_scale as in FrameOptions.
+  Result<NetworkOutput> run_network(const float* input, float refiner_scale = 1.0f,
+                                    NetworkObserver* observer = nullptr);
+
+  const EngineOptions& options() const;
+  int img_size() const { return options().img_size; }
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Checks the engine options (sizes, names, ranges), naming the first bad one.
+Status validate_engine_options(const EngineOptions& options);
+// Checks the frame options (ranges), naming the first bad one.
+Status validate_frame_options(const FrameOptions& options);
+
+}  // namespace ck
