@@ -6,7 +6,8 @@
  *
  * Every function returns a status; on failure ck_last_error() describes what went wrong (per
  * thread, valid until the next call on that thread). No function aborts or throws. An engine
- * may be used from several threads; its frames are keyed one at a time.
+ * may be used from several threads; its frames are keyed one at a time. Engines are
+ * independent: each has its own memory and thread count, and several may key at once.
  *
  *   ck_engine_params ep = ck_engine_default_params();
  *   ep.img_size = 1024;
@@ -60,12 +61,14 @@ typedef enum ck_precision {
 
 typedef struct ck_engine_params {
   int img_size;           /* network resolution, a multiple of 32 (default 2048) */
-  int threads;            /* CPU threads, 0 = all cores (default) */
+  int threads;            /* CPU threads for this engine's calls; 0 (default): the calling
+                             thread's OpenMP setting (OMP_NUM_THREADS, else all cores) */
   int use_refiner;        /* 0: coarse prediction only (default 1) */
   ck_precision precision; /* CK_ERROR_UNSUPPORTED from ck_engine_create if the CPU cannot */
   int buffer_cache_mib;   /* MiB of released buffers kept idle for the first frame and for
                              outputs; -1 (default): 64. Later frames reuse one planned block
                              of memory whatever this says. */
+  const char* backend;    /* "cpu" (default; also when NULL) or "ref" (reference kernels) */
 } ck_engine_params;
 
 typedef struct ck_frame_params {

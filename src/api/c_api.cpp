@@ -7,6 +7,7 @@
 #include <string>
 
 #include "corridorkey/engine.hpp"
+#include "corridorkey/image.hpp"
 
 struct ck_engine {
   std::unique_ptr<ck::Engine> engine;
@@ -92,7 +93,8 @@ extern "C" {
 ck_engine_params ck_engine_default_params(void) {
   const ck::EngineOptions d;
   return {d.img_size, d.threads, d.use_refiner ? 1 : 0,
-          d.precision == ck::Precision::kBF16 ? CK_PRECISION_BF16 : CK_PRECISION_FP32, d.buffer_cache_mib};
+          d.precision == ck::Precision::kBF16 ? CK_PRECISION_BF16 : CK_PRECISION_FP32, d.buffer_cache_mib,
+          nullptr};
 }
 
 ck_frame_params ck_frame_default_params(void) {
@@ -118,6 +120,7 @@ ck_status ck_engine_create(const char* checkpoint_path, const ck_engine_params* 
     }
     o.precision = precision == CK_PRECISION_BF16 ? ck::Precision::kBF16 : ck::Precision::kFP32;
     o.buffer_cache_mib = p.buffer_cache_mib;
+    if (p.backend != nullptr) o.backend = p.backend;
     auto engine = ck::Engine::create(checkpoint_path, o);
     if (!engine.ok()) return fail(engine.error());
     *out_engine = new ck_engine{std::move(engine).value()};

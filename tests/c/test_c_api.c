@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   /* Defaults are the product's defaults. */
   ck_engine_params ep = ck_engine_default_params();
   CHECK(ep.img_size == 2048 && ep.threads == 0 && ep.use_refiner == 1 && ep.precision == CK_PRECISION_FP32 &&
-        ep.buffer_cache_mib == -1);
+        ep.buffer_cache_mib == -1 && ep.backend == NULL);
   ck_frame_params fp = ck_frame_default_params();
   CHECK(fp.refiner_scale == 1.0f && fp.despill_strength == 1.0f && fp.auto_despeckle == 1 && fp.despeckle_size == 400 &&
         fp.generate_comp == 1 && fp.input_is_linear == 0);
@@ -61,6 +61,13 @@ int main(int argc, char** argv) {
   ep.buffer_cache_mib = 0; /* keeps nothing between frames: slower, never wrong */
 
   ep.img_size = 64;
+  ep.backend = "gpu";
+  CHECK(ck_engine_create(weights, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(ck_last_error(), "backend 'gpu'") != NULL);
+  ep.backend = "ref"; /* the reference kernels key the same frame */
+  CHECK(ck_engine_create(weights, &ep, &engine) == CK_OK);
+  ck_engine_free(engine);
+  ep.backend = NULL;
   CHECK(ck_engine_create(weights, &ep, &engine) == CK_OK);
   if (engine == NULL) return 1;
 
