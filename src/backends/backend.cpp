@@ -89,18 +89,6 @@ Status Backend::do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* 
   return ok_status();
 }
 
-Status Backend::matmul(const Tensor& a, const Tensor& b, Tensor& c) {
-  CK_CHECK_T("matmul", "a", a, 2);
-  CK_CHECK_T("matmul", "b", b, 2);
-  CK_CHECK_T("matmul", "output", c, 2);
-  if (a.size(1) != b.size(0)) {
-    return err(ErrorCode::kInvalidArgument, "matmul: ", shape_str(a.shape()), " @ ", shape_str(b.shape()),
-               " has mismatched inner dims");
-  }
-  CK_TRY(check_shape("matmul", "output", c, {a.size(0), b.size(1)}));
-  return do_matmul(a, b, c);
-}
-
 Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y,
                        const ConvFusion& fusion) {
   CK_CHECK_T("conv2d", "input", x, 4);
@@ -221,32 +209,11 @@ Status Backend::group_stats(const Tensor& x, int groups, Layout layout, GroupSta
   return do_group_stats(x, groups, layout, stats);
 }
 
-Status Backend::batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                           const Tensor& bias, float eps, Tensor& y) {
-  CK_CHECK_T("batch_norm", "input", x, 4);
-  CK_CHECK_T("batch_norm", "output", y, 4);
-  const Shape c{x.size(1)};
-  for (const auto* t : {&mean, &var, &weight, &bias}) {
-    CK_CHECK_T("batch_norm", "statistic", *t, 1);
-    CK_TRY(check_shape("batch_norm", "statistic", *t, c));
-  }
-  CK_TRY(check_shape("batch_norm", "output", y, x.shape()));
-  return do_batch_norm(x, mean, var, weight, bias, eps, y);
-}
-
 Status Backend::unary(UnaryOp op, const Tensor& x, Tensor& y) {
   CK_CHECK_T(unary_op_name(op), "input", x, -1);
   CK_CHECK_T(unary_op_name(op), "output", y, -1);
   CK_TRY(check_shape(unary_op_name(op), "output", y, x.shape()));
   return do_unary(op, x, y);
-}
-
-Status Backend::softmax(const Tensor& x, Tensor& y) {
-  CK_CHECK_T("softmax", "input", x, -1);
-  CK_CHECK_T("softmax", "output", y, -1);
-  if (x.dim() < 1) return err(ErrorCode::kInvalidArgument, "softmax: input must have at least one dim");
-  CK_TRY(check_shape("softmax", "output", y, x.shape()));
-  return do_softmax(x, y);
 }
 
 Status Backend::attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
@@ -353,15 +320,6 @@ Status Backend::add(const Tensor& a, const Tensor& b, Tensor& y) {
   return do_add(a, b, y);
 }
 
-Status Backend::mul(const Tensor& a, const Tensor& b, Tensor& y) {
-  CK_CHECK_T("mul", "a", a, -1);
-  CK_CHECK_T("mul", "b", b, -1);
-  CK_CHECK_T("mul", "output", y, -1);
-  CK_TRY(check_shape("mul", "b", b, a.shape()));
-  CK_TRY(check_shape("mul", "output", y, a.shape()));
-  return do_mul(a, b, y);
-}
-
 Status Backend::transpose(const Tensor& x, Tensor& y) {
   CK_CHECK_T("transpose", "input", x, 2);
   CK_CHECK_T("transpose", "output", y, 2);
@@ -371,7 +329,6 @@ Status Backend::transpose(const Tensor& x, Tensor& y) {
 
 // Default kernels: a backend that does not override an op reports it loudly.
 Status Backend::do_linear(const Tensor&, const Tensor&, const Tensor*, Tensor&) { return unsupported("linear"); }
-Status Backend::do_matmul(const Tensor&, const Tensor&, Tensor&) { return unsupported("matmul"); }
 Status Backend::do_conv2d(const Tensor&, const Tensor&, const Tensor*, const Conv2dParams&, Tensor&) {
   return unsupported("conv2d");
 }
@@ -385,12 +342,7 @@ Status Backend::do_group_norm(const Tensor&, int, const Tensor&, const Tensor&, 
 Status Backend::do_group_stats(const Tensor&, int, Layout, GroupStats&) {
   return unsupported("group_stats");
 }
-Status Backend::do_batch_norm(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, float,
-                              Tensor&) {
-  return unsupported("batch_norm");
-}
 Status Backend::do_unary(UnaryOp op, const Tensor&, Tensor&) { return unsupported(unary_op_name(op)); }
-Status Backend::do_softmax(const Tensor&, Tensor&) { return unsupported("softmax"); }
 Status Backend::do_attention(const Tensor&, const AttentionParams&, Tensor&) { return unsupported("attention"); }
 Status Backend::do_max_pool2x2(const Tensor&, Tensor&) { return unsupported("max_pool2x2"); }
 Status Backend::do_resize_bilinear(const Tensor&, Tensor&) { return unsupported("resize_bilinear"); }
@@ -400,7 +352,6 @@ Status Backend::do_add_resized_bilinear(std::span<const Tensor* const>, Tensor&,
 Status Backend::do_resize_bicubic(const Tensor&, Tensor&) { return unsupported("resize_bicubic"); }
 Status Backend::do_concat(std::span<const Tensor* const>, int, Tensor&) { return unsupported("concat"); }
 Status Backend::do_add(const Tensor&, const Tensor&, Tensor&) { return unsupported("add"); }
-Status Backend::do_mul(const Tensor&, const Tensor&, Tensor&) { return unsupported("mul"); }
 Status Backend::do_transpose(const Tensor&, Tensor&) { return unsupported("transpose"); }
 
 std::unique_ptr<Backend> make_backend(BackendKind kind) {

@@ -102,8 +102,6 @@ class Backend {
   //
   // y (M, N) = x (M, K) @ w^T, w (N, K) in PyTorch Linear layout; bias (N) optional.
   Status linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y, const LinearEpilogue& epilogue = {});
-  // c (M, N) = a (M, K) @ b (K, N).
-  Status matmul(const Tensor& a, const Tensor& b, Tensor& c);
   // x (N, C, H, W), w (O, C, kh, kw), bias (O) optional -> y (N, O, Ho, Wo); with
   // p.layout NHWC, x (N, H, W, C) -> y (N, Ho, Wo, O) and w still (O, C, kh, kw).
   // y may be x itself when the output has x's shape (in place: no second full-size map).
@@ -121,11 +119,7 @@ class Backend {
                     const GroupStats* stats = nullptr);
   // GroupNorm's statistics of x (layout as group_norm's).
   Status group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats);
-  // Eval-mode BatchNorm over dim 1 of x (N, C, H, W) with running statistics.
-  Status batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                    const Tensor& bias, float eps, Tensor& y);
   Status unary(UnaryOp op, const Tensor& x, Tensor& y);  // y may alias x
-  Status softmax(const Tensor& x, Tensor& y);            // over the last dim
   Status attention(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   // x (B, H, W, C) channels-last grid (Hiera tokens) -> y (B, H/2, W/2, C).
   Status max_pool2x2(const Tensor& x, Tensor& y);
@@ -139,7 +133,6 @@ class Backend {
   // Concatenates along `axis`; all other dims equal.
   Status concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   Status add(const Tensor& a, const Tensor& b, Tensor& y);  // same shapes; y may alias
-  Status mul(const Tensor& a, const Tensor& b, Tensor& y);
   // y (B, A) = x (A, B)^T: the layout change between tokens (H*W, C) and NCHW maps (C, H*W).
   Status transpose(const Tensor& x, Tensor& y);
 
@@ -159,7 +152,6 @@ class Backend {
   // do_linear, then the GELU and the residual add as ops of their own.
   virtual Status do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
                                  const LinearEpilogue& epilogue);
-  virtual Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c);
   virtual Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y);
   // By default: group_norm into a temporary (or in place when y is x), do_conv2d, group_stats.
   virtual Status do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
@@ -168,10 +160,7 @@ class Backend {
   virtual Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
                                Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats& stats);
   virtual Status do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats);
-  virtual Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                               const Tensor& bias, float eps, Tensor& y);
   virtual Status do_unary(UnaryOp op, const Tensor& x, Tensor& y);
-  virtual Status do_softmax(const Tensor& x, Tensor& y);
   virtual Status do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   virtual Status do_max_pool2x2(const Tensor& x, Tensor& y);
   virtual Status do_resize_bilinear(const Tensor& x, Tensor& y);
@@ -179,7 +168,6 @@ class Backend {
   virtual Status do_resize_bicubic(const Tensor& x, Tensor& y);
   virtual Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   virtual Status do_add(const Tensor& a, const Tensor& b, Tensor& y);
-  virtual Status do_mul(const Tensor& a, const Tensor& b, Tensor& y);
   virtual Status do_transpose(const Tensor& x, Tensor& y);
 
  private:

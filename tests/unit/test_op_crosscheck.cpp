@@ -52,10 +52,6 @@ std::vector<OpCase> make_cases() {
                        return be.linear(x, w, nullptr, y, {.gelu = true, .residual = &r2});
                      }});
   }
-  {
-    Tensor a = rnd({128, 56}), b = rnd({56, 200});
-    cases.push_back({"matmul 128x56 @ 56x200", {128, 200}, [=](Backend& be, Tensor& c) { return be.matmul(a, b, c); }});
-  }
 
   auto conv = [&](const std::string& name, Shape xs, int64_t o, int64_t k, Conv2dParams p, bool bias) {
     Tensor x = rnd(xs), w = rnd({o, xs[1], k, k}, -0.2f, 0.2f), b = rnd({o});
@@ -119,19 +115,10 @@ std::vector<OpCase> make_cases() {
                        return be.group_norm(planar, 8, w, b, 1e-5f, y, Layout::kNCHW, true);
                      }});
   }
-  {
-    Tensor x = rnd({1, 256, 32, 32}), m = rnd({256}), v = rnd({256}, 0.5f, 2.0f), w = rnd({256}), b = rnd({256});
-    cases.push_back({"batch_norm 256ch", {1, 256, 32, 32},
-                     [=](Backend& be, Tensor& y) { return be.batch_norm(x, m, v, w, b, 1e-5f, y); }});
-  }
   for (UnaryOp op : {UnaryOp::kGelu, UnaryOp::kRelu, UnaryOp::kSigmoid}) {
     Tensor x = rnd({1, 448, 32, 32}, -8.0f, 8.0f);
     cases.push_back({std::string(unary_op_name(op)) + " 448x32x32", x.shape(),
                      [=](Backend& be, Tensor& y) { return be.unary(op, x, y); }});
-  }
-  {
-    Tensor x = rnd({64, 1024}, -10.0f, 10.0f);
-    cases.push_back({"softmax 64x1024", {64, 1024}, [=](Backend& be, Tensor& y) { return be.softmax(x, y); }});
   }
 
   auto attn = [&](const std::string& name, int grid, int heads, int window, bool q_pool) {
@@ -208,7 +195,6 @@ std::vector<OpCase> make_cases() {
                      [=](Backend& be, Tensor& y) { return be.transpose(tokens, y); }});
     cases.push_back({"transpose NCHW 256x(33x35) -> tokens", {33 * 35, 256},
                      [=](Backend& be, Tensor& y) { return be.transpose(map, y); }});
-    cases.push_back({"mul 64x128x128", a.shape(), [=](Backend& be, Tensor& y) { return be.mul(a, b, y); }});
   }
   return cases;
 }

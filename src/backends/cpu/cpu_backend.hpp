@@ -37,17 +37,13 @@ class CpuBackend final : public Backend {
                          const ConvFusion& fusion) override;
   Status do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
                          const LinearEpilogue& epilogue) override;
-  Status do_matmul(const Tensor& a, const Tensor& b, Tensor& c) override;
   Status do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p, Tensor& y) override;
   Status do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) override;
   Status do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
                        Tensor& y, Layout layout, bool relu, const Tensor* residual,
                        const GroupStats& stats) override;
   Status do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) override;
-  Status do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                       const Tensor& bias, float eps, Tensor& y) override;
   Status do_unary(UnaryOp op, const Tensor& x, Tensor& y) override;
-  Status do_softmax(const Tensor& x, Tensor& y) override;
   Status do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) override;
   Status do_max_pool2x2(const Tensor& x, Tensor& y) override;
   Status do_resize_bilinear(const Tensor& x, Tensor& y) override;
@@ -55,7 +51,6 @@ class CpuBackend final : public Backend {
   Status do_resize_bicubic(const Tensor& x, Tensor& y) override;
   Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) override;
   Status do_add(const Tensor& a, const Tensor& b, Tensor& y) override;
-  Status do_mul(const Tensor& a, const Tensor& b, Tensor& y) override;
   Status do_transpose(const Tensor& x, Tensor& y) override;
 
  private:

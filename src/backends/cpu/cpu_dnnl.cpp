@@ -198,11 +198,6 @@ Status CpuBackend::do_linear_fused(const Tensor& x, const Tensor& w, const Tenso
   return run_matmul(*dnnl_, g);
 }
 
-Status CpuBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
-  const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
-  return run_matmul(*dnnl_, {a.raw(), m, k, k, b.raw(), n, n, 1, dt::f32, nullptr, c.data<float>(), n});
-}
-
 bool CpuBackend::bf16_supported() const {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);

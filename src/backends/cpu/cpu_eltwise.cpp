@@ -31,23 +31,6 @@ Status CpuBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
   return ok_status();
 }
 
-Status CpuBackend::do_softmax(const Tensor& x, Tensor& y) {
-  const int64_t n = x.size(-1), rows = n ? x.numel() / n : 0;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = x.data<float>() + r * n;
-    float* out = y.data<float>() + r * n;
-    float mx = -INFINITY;
-    for (int64_t i = 0; i < n; ++i) mx = std::max(mx, in[i]);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += (out[i] = std::exp(in[i] - mx));
-    const auto inv = static_cast<float>(1.0 / sum);
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) out[i] *= inv;
-  }
-  return ok_status();
-}
-
 Status CpuBackend::do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
   int64_t outer = 1, inner = 1;
   for (int d = 0; d < axis; ++d) outer *= y.size(d);
@@ -72,15 +55,6 @@ Status CpuBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
   float* py = y.data<float>();
 #pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) py[i] = pa[i] + pb[i];
-  return ok_status();
-}
-
-Status CpuBackend::do_mul(const Tensor& a, const Tensor& b, Tensor& y) {
-  const int64_t n = a.numel();
-  const float *pa = a.data<float>(), *pb = b.data<float>();
-  float* py = y.data<float>();
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) py[i] = pa[i] * pb[i];
   return ok_status();
 }
 

@@ -200,18 +200,4 @@ Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weig
   return ok_status();
 }
 
-Status CpuBackend::do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var, const Tensor& weight,
-                                 const Tensor& bias, float eps, Tensor& y) {
-  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const float a = weight.data<float>()[ch] / std::sqrt(var.data<float>()[ch] + eps);
-      const float off = bias.data<float>()[ch] - mean.data<float>()[ch] * a;
-      affine(x.data<float>() + (b * c + ch) * hw, y.data<float>() + (b * c + ch) * hw, hw, a, off);
-    }
-  }
-  return ok_status();
-}
-
 }  // namespace ck::cpu

@@ -40,21 +40,6 @@ Status ReferenceBackend::do_linear(const Tensor& x, const Tensor& w, const Tenso
   return ok_status();
 }
 
-Status ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, Tensor& c) {
-  const int64_t m = a.size(0), k = a.size(1), n = b.size(1);
-  const float* ap = a.data<float>();
-  const float* bp = b.data<float>();
-  float* cp = c.data<float>();
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j) {
-      double acc = 0.0;
-      for (int64_t t = 0; t < k; ++t) acc += static_cast<double>(ap[i * k + t]) * bp[t * n + j];
-      cp[i * n + j] = static_cast<float>(acc);
-    }
-  }
-  return ok_status();
-}
-
 Status ReferenceBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                    Tensor& y) {
   if (w.dtype() == DType::BF16) {

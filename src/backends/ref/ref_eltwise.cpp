@@ -23,19 +23,6 @@ Status ReferenceBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
   return ok_status();
 }
 
-Status ReferenceBackend::do_softmax(const Tensor& x, Tensor& y) {
-  const int64_t n = x.size(-1), rows = x.numel() / std::max<int64_t>(n, 1);
-  std::vector<double> e(static_cast<size_t>(n));
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = x.data<float>() + r * n;
-    double mx = -INFINITY, sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) mx = std::max(mx, static_cast<double>(in[i]));
-    for (int64_t i = 0; i < n; ++i) sum += (e[static_cast<size_t>(i)] = std::exp(in[i] - mx));
-    for (int64_t i = 0; i < n; ++i) y.data<float>()[r * n + i] = static_cast<float>(e[static_cast<size_t>(i)] / sum);
-  }
-  return ok_status();
-}
-
 Status ReferenceBackend::do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
   // View every tensor as (outer, axis_len * inner) and copy row blocks in order.
   int64_t outer = 1, inner = 1;
@@ -55,11 +42,6 @@ Status ReferenceBackend::do_concat(std::span<const Tensor* const> xs, int axis, 
 
 Status ReferenceBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
   for (int64_t i = 0; i < a.numel(); ++i) y.data<float>()[i] = a.data<float>()[i] + b.data<float>()[i];
-  return ok_status();
-}
-
-Status ReferenceBackend::do_mul(const Tensor& a, const Tensor& b, Tensor& y) {
-  for (int64_t i = 0; i < a.numel(); ++i) y.data<float>()[i] = a.data<float>()[i] * b.data<float>()[i];
   return ok_status();
 }
 

@@ -91,21 +91,4 @@ Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor
   return ok_status();
 }
 
-Status ReferenceBackend::do_batch_norm(const Tensor& x, const Tensor& mean, const Tensor& var,
-                                       const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
-  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const double inv_std = 1.0 / std::sqrt(static_cast<double>(var.data<float>()[ch]) + eps);
-      for (int64_t i = 0; i < hw; ++i) {
-        const int64_t idx = (b * c + ch) * hw + i;
-        y.data<float>()[idx] = static_cast<float>((x.data<float>()[idx] - mean.data<float>()[ch]) * inv_std *
-                                                      weight.data<float>()[ch] +
-                                                  bias.data<float>()[ch]);
-      }
-    }
-  }
-  return ok_status();
-}
-
 }  // namespace ck::ref
