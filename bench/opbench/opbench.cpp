@@ -76,8 +76,9 @@ std::vector<Bench> make_benches() {
   linear("linear stage3 mlp.fc2 (256 tok, 3584->896)", 256, 3584, 896);
   auto conv = [&](const std::string& name, int64_t c, int64_t o, int64_t hw, int k, Conv2dParams p) {
     Tensor x = filled({1, c, hw, hw}, seed++), w = filled({o, c, k, k}, seed++), b = filled({o}, seed++);
-    const int64_t ho = (hw + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
-    v.push_back({name, 2.0 * c * o * k * k * ho * ho, "GFLOP/s", {1, o, ho, ho},
+    const Shape out = conv2d_output_shape(x.shape(), w.shape(), p);
+    const int64_t ho = out[2];
+    v.push_back({name, 2.0 * c * o * k * k * ho * ho, "GFLOP/s", out,
                  [=](Backend& be, Tensor& y) { return be.conv2d(x, w, &b, p, y); }});
   };
   conv("conv refiner 3x3 d1 64->64 at 256", 64, 64, 256, 3, {1, 1, 1});
@@ -87,8 +88,9 @@ std::vector<Bench> make_benches() {
   auto conv_nhwc = [&](const std::string& name, int64_t c, int64_t o, int64_t hw, int k, Conv2dParams p, bool in_place) {
     p.layout = Layout::kNHWC;
     Tensor x = filled({1, hw, hw, c}, seed++), w = filled({o, c, k, k}, seed++), b = filled({o}, seed++);
-    const int64_t ho = (hw + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
-    v.push_back({name, 2.0 * c * o * k * k * ho * ho, "GFLOP/s", {1, ho, ho, o}, [=](Backend& be, Tensor& y) {
+    const Shape out = conv2d_output_shape(x.shape(), w.shape(), p);
+    const int64_t ho = out[1];
+    v.push_back({name, 2.0 * c * o * k * k * ho * ho, "GFLOP/s", out, [=](Backend& be, Tensor& y) {
                    Tensor io = x;  // in place overwrites x: numbers change, the timing does not
                    return in_place ? be.conv2d(io, w, &b, p, io) : be.conv2d(x, w, &b, p, y);
                  }});

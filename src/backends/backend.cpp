@@ -1,5 +1,7 @@
 #include "backends/backend.hpp"
 
+#include <cmath>
+
 namespace ck {
 
 std::string_view unary_op_name(UnaryOp op) {
@@ -42,8 +44,9 @@ Status check_shape(std::string_view op, std::string_view role, const Tensor& t, 
 Status check_group_stats(std::string_view op, std::string_view role, const GroupStats& s, int64_t samples,
                          int64_t channels) {
   const auto expected = static_cast<size_t>(samples * s.groups);
-  if (s.groups <= 0 || channels % s.groups != 0 || s.mean.size() != expected || s.var.size() != expected) {
-    return err(ErrorCode::kInvalidArgument, op, ": ", role, " hold ", s.mean.size(), " groups' values in ", s.groups,
+  if (s.groups <= 0 || channels % s.groups != 0 ||
+      (!s.device && (s.host.mean.size() != expected || s.host.var.size() != expected))) {
+    return err(ErrorCode::kInvalidArgument, op, ": ", role, " hold ", s.host.mean.size(), " groups' values in ", s.groups,
                " groups, expected ", expected, " for ", samples, " sample(s) of ", channels, " channels");
   }
   return ok_status();
@@ -53,6 +56,44 @@ Status check_group_stats(std::string_view op, std::string_view role, const Group
 
 #define CK_CHECK_T(op, role, t, rank) CK_TRY(check_tensor(name(), op, role, t, rank))
 #define CK_CHECK_WEIGHT(op, t, rank) CK_TRY(check_tensor(name(), op, "weight", t, rank, true))
+
+Result<Tensor> Backend::allocate(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype); }
+
+Result<Tensor> Backend::upload(const Tensor& host) {
+  if (!host_memory()) return unsupported("upload").error();
+  return host;  // host memory already: the prepared bytes are the backend's
+}
+
+Result<Tensor> Backend::download(const Tensor& t) {
+  if (!host_memory()) return unsupported("download").error();
+  return t;
+}
+
+Status Backend::supports(OpKind op, DType dtype) const {
+  if (dtype == DType::F32) return ok_status();
+  return err(ErrorCode::kUnsupported, "backend '", name(), "' does not run ", op_kind_name(op), " in ",
+             dtype_name(dtype));
+}
+
+std::string_view op_kind_name(OpKind op) {
+  switch (op) {
+    case OpKind::kLinear: return "linear";
+    case OpKind::kConv2d: return "conv2d";
+    case OpKind::kAttention: return "attention";
+    case OpKind::kNorm: return "norms";
+    case OpKind::kResize: return "resizes";
+    case OpKind::kElementwise: return "element-wise ops";
+  }
+  return "?";
+}
+
+Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
+  const bool nhwc = p.layout == Layout::kNHWC;
+  const int64_t h = nhwc ? x[1] : x[2], wd = nhwc ? x[2] : x[3];
+  const int64_t ho = (h + 2 * p.padding - p.dilation * (w[2] - 1) - 1) / p.stride + 1;
+  const int64_t wo = (wd + 2 * p.padding - p.dilation * (w[3] - 1) - 1) / p.stride + 1;
+  return nhwc ? Shape{x[0], ho, wo, w[0]} : Shape{x[0], w[0], ho, wo};
+}
 
 Status Backend::unsupported(std::string_view op) const {
   return err(ErrorCode::kUnsupported, "backend '", name(), "' does not implement op '", op, "'");
@@ -98,24 +139,33 @@ Status Backend::conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, con
     return err(ErrorCode::kInvalidArgument, "conv2d: stride and dilation must be >= 1 and padding >= 0");
   }
   const bool nhwc = p.layout == Layout::kNHWC;
-  const int64_t c = nhwc ? x.size(3) : x.size(1), h = nhwc ? x.size(1) : x.size(2), wd = nhwc ? x.size(2) : x.size(3);
+  const int64_t c = nhwc ? x.size(3) : x.size(1);
   if (c != w.size(1)) {
     return err(ErrorCode::kInvalidArgument, "conv2d: input has ", c, " channels, weight expects ", w.size(1));
   }
-  const int64_t ho = (h + 2 * p.padding - p.dilation * (w.size(2) - 1) - 1) / p.stride + 1;
-  const int64_t wo = (wd + 2 * p.padding - p.dilation * (w.size(3) - 1) - 1) / p.stride + 1;
+  const Shape out = conv2d_output_shape(x.shape(), w.shape(), p);
+  const int64_t ho = nhwc ? out[1] : out[2], wo = nhwc ? out[2] : out[3];
   if (ho < 1 || wo < 1) return err(ErrorCode::kInvalidArgument, "conv2d: input smaller than the kernel");
   if (bias) {
     CK_CHECK_T("conv2d", "bias", *bias, 1);
     CK_TRY(check_shape("conv2d", "bias", *bias, {w.size(0)}));
   }
-  const Shape out = nhwc ? Shape{x.size(0), ho, wo, w.size(0)} : Shape{x.size(0), w.size(0), ho, wo};
   CK_TRY(check_shape("conv2d", "output", y, out));
   const auto* xb = static_cast<const char*>(x.raw());
   const auto* yb = static_cast<const char*>(y.raw());
   const bool overlap = xb < yb + y.nbytes() && yb < xb + x.nbytes();
   if (overlap && (xb != yb || x.shape() != y.shape())) {
     return err(ErrorCode::kInvalidArgument, "conv2d: output overlaps the input without being it");
+  }
+  if (!std::isfinite(fusion.output_scale)) return err(ErrorCode::kInvalidArgument, "conv2d: output scale is not finite");
+  if (fusion.output_scale != 1.0f) {
+    if (fusion.output_stats) {
+      return err(ErrorCode::kInvalidArgument, "conv2d: an output scale and output statistics together");
+    }
+    ConvFusion unscaled = fusion;
+    unscaled.output_scale = 1.0f;
+    CK_TRY(conv2d(x, w, bias, p, y, unscaled));
+    return do_scale(y, fusion.output_scale, y);
   }
   if (!fusion.input_norm && !fusion.output_stats) return do_conv2d(x, w, bias, p, y);
   if (const ConvInputNorm* in = fusion.input_norm) {
@@ -320,6 +370,13 @@ Status Backend::add(const Tensor& a, const Tensor& b, Tensor& y) {
   return do_add(a, b, y);
 }
 
+Status Backend::scale(const Tensor& x, float factor, Tensor& y) {
+  CK_CHECK_T("scale", "input", x, -1);
+  CK_CHECK_T("scale", "output", y, -1);
+  CK_TRY(check_shape("scale", "output", y, x.shape()));
+  return do_scale(x, factor, y);
+}
+
 Status Backend::transpose(const Tensor& x, Tensor& y) {
   CK_CHECK_T("transpose", "input", x, 2);
   CK_CHECK_T("transpose", "output", y, 2);
@@ -352,6 +409,7 @@ Status Backend::do_add_resized_bilinear(std::span<const Tensor* const>, Tensor&,
 Status Backend::do_resize_bicubic(const Tensor&, Tensor&) { return unsupported("resize_bicubic"); }
 Status Backend::do_concat(std::span<const Tensor* const>, int, Tensor&) { return unsupported("concat"); }
 Status Backend::do_add(const Tensor&, const Tensor&, Tensor&) { return unsupported("add"); }
+Status Backend::do_scale(const Tensor&, float, Tensor&) { return unsupported("scale"); }
 Status Backend::do_transpose(const Tensor&, Tensor&) { return unsupported("transpose"); }
 
 std::unique_ptr<Backend> make_backend(BackendKind kind) {

@@ -39,10 +39,16 @@ struct LinearEpilogue {
 };
 
 // GroupNorm's statistics of a map, per (sample, group), sample-major: what a GroupNorm
-// normalises with. Made by group_stats, or by a convolution as it writes its output.
+// normalises with. A backend object: made by group_stats, or by a convolution as it writes
+// its output, and read by group_norm or by the next convolution; model code only passes it
+// on. Backends computing in host memory keep the values in `host`; a device backend keeps
+// them in its own memory behind `device` (its own type), never copied to the host.
 struct GroupStats {
   int groups = 0;
-  std::vector<double> mean, var;  // var: the biased variance (divided by the count)
+  struct HostValues {
+    std::vector<double> mean, var;  // var: the biased variance (divided by the count)
+  } host;
+  std::shared_ptr<void> device;
 };
 
 // N, C and H*W of a map in either layout.
@@ -69,7 +75,18 @@ struct ConvFusion {
   const ConvInputNorm* input_norm = nullptr;
   GroupStats* output_stats = nullptr;
   int output_groups = 0;
+  // y = output_scale * conv(x): the refiner's refiner_scale, a parameter of the op rather
+  // than a per-frame copy of the weights. Not combined with output_stats.
+  float output_scale = 1.0f;
 };
+
+// The output shape of conv2d: x (N, C, H, W), or (N, H, W, C) with p.layout NHWC, and
+// w (O, C, kh, kw) -> (N, O, Ho, Wo) or (N, Ho, Wo, O).
+Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p);
+
+// Kinds of op, for capability queries (Backend::supports).
+enum class OpKind { kLinear, kConv2d, kAttention, kNorm, kResize, kElementwise };
+std::string_view op_kind_name(OpKind op);
 
 // Hiera mask-unit attention over tokens kept in raster order.
 // qkv: (grid_h * grid_w, 3 * heads * head_dim), columns laid out [q|k|v][head][head_dim].
@@ -95,6 +112,22 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
+
+  // Tensor storage lives where the backend computes. The network's weights are prepared on
+  // the host at load (folded, resized, converted) and uploaded once; activations are
+  // allocated by the backend; outputs are downloaded. Backends computing in host memory
+  // (cpu, ref) allocate from the calling thread's buffer pool and share bytes on upload and
+  // download.
+  virtual bool host_memory() const { return true; }
+  virtual Result<Tensor> allocate(const Shape& shape, DType dtype = DType::F32);
+  virtual Result<Tensor> upload(const Tensor& host);
+  virtual Result<Tensor> download(const Tensor& t);
+  // Waits until queued work is done (ops of host backends are done when they return).
+  virtual Status synchronize() { return ok_status(); }
+
+  // Whether this backend runs `op` with `dtype` weights/operands here: ok, or kUnsupported
+  // saying why (an op or dtype it lacks, a CPU feature missing). F32 is always supported.
+  virtual Status supports(OpKind op, DType dtype) const;
 
   // Weights of linear and conv2d may be F32 or BF16; everything else is F32. With BF16
   // weights the input is rounded to bf16 as well and the products are accumulated in fp32
@@ -133,12 +166,10 @@ class Backend {
   // Concatenates along `axis`; all other dims equal.
   Status concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   Status add(const Tensor& a, const Tensor& b, Tensor& y);  // same shapes; y may alias
+  Status scale(const Tensor& x, float factor, Tensor& y);  // y = factor * x; y may alias
   // y (B, A) = x (A, B)^T: the layout change between tokens (H*W, C) and NCHW maps (C, H*W).
   Status transpose(const Tensor& x, Tensor& y);
 
-  // Whether BF16 weights are supported (the reference backend emulates them exactly, for
-  // tests; the CPU backend needs AVX512-BF16, without which bf16 would be slower than fp32).
-  virtual bool bf16_supported() const { return false; }
 
   // Number of CPU threads kernels may use (0 = library default).
   virtual void set_num_threads(int n) { num_threads_ = n; }
@@ -168,6 +199,7 @@ class Backend {
   virtual Status do_resize_bicubic(const Tensor& x, Tensor& y);
   virtual Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   virtual Status do_add(const Tensor& a, const Tensor& b, Tensor& y);
+  virtual Status do_scale(const Tensor& x, float factor, Tensor& y);
   virtual Status do_transpose(const Tensor& x, Tensor& y);
 
  private:

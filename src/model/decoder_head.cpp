@@ -54,9 +54,9 @@ Result<DecoderHeads> DecoderHeads::load(const WeightReader& w, const GreenFormer
   const int64_t d = cfg.decoder_dim;
   DecoderHeads heads;
   for (int i = 0; i < 4; ++i) {
-    CK_ASSIGN(heads.folded_[i].weight, new_tensor({2 * d, cfg.stage_dim(i)}));
+    CK_ASSIGN(heads.folded_[i].weight, host_tensor({2 * d, cfg.stage_dim(i)}));
   }
-  CK_ASSIGN(heads.folded_[0].bias, new_tensor({2 * d}));
+  CK_ASSIGN(heads.folded_[0].bias, host_tensor({2 * d}));
   CK_TRY(fold_head(w, cfg, "alpha_decoder", 0, heads.folded_));
   CK_TRY(fold_head(w, cfg, "fg_decoder", d, heads.folded_));
 
@@ -65,8 +65,8 @@ Result<DecoderHeads> DecoderHeads::load(const WeightReader& w, const GreenFormer
   CK_ASSIGN(const Conv2d fg, Conv2d::load(w, "fg_decoder.classifier", d, 3, 1, {}));
   Conv2d& cls = heads.classifier_;
   cls.params = {1, 0, 1, Layout::kNHWC};
-  CK_ASSIGN(cls.weight, new_tensor({4, 2 * d, 1, 1}));
-  CK_ASSIGN(cls.bias, new_tensor({4}));
+  CK_ASSIGN(cls.weight, host_tensor({4, 2 * d, 1, 1}));
+  CK_ASSIGN(cls.bias, host_tensor({4}));
   std::fill_n(cls.weight.data<float>(), cls.weight.numel(), 0.0f);
   for (int64_t o = 0; o < 4; ++o) {
     const Conv2d& src = o == 0 ? alpha : fg;
@@ -75,6 +75,11 @@ Result<DecoderHeads> DecoderHeads::load(const WeightReader& w, const GreenFormer
     cls.bias.data<float>()[o] = src.bias.data<float>()[so];
   }
   return heads;
+}
+
+Status DecoderHeads::upload_to(Backend& be) {
+  for (Linear& l : folded_) CK_TRY(l.upload_to(be));
+  return classifier_.upload_to(be);
 }
 
 Result<Tensor> DecoderHeads::forward(Backend& be, const std::array<TokenGrid, 4>& features) const {

@@ -15,9 +15,9 @@ void prepare_buffer_pool(int idle_budget_mib) {
 
 Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, Backend& backend,
                                         Precision precision) {
-  if (precision == Precision::kBF16 && !backend.bf16_supported()) {
-    return err(ErrorCode::kUnsupported, "bf16 precision is not available on backend '", backend.name(),
-               "' here: it needs a CPU with AVX512-BF16 (use fp32)");
+  if (precision == Precision::kBF16) {  // see corridorkey/precision.hpp: bf16 linears and global attention
+    CK_TRY(backend.supports(OpKind::kLinear, DType::BF16));
+    CK_TRY(backend.supports(OpKind::kAttention, DType::BF16));
   }
   CK_ASSIGN(GreenFormerConfig cfg, infer_config(weights));
   CK_TRY(validate_state_dict(weights, cfg));
@@ -25,13 +25,20 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   GreenFormer net;
   net.backend_ = &backend;
   net.cfg_ = cfg;
-  CK_ASSIGN(net.encoder_, Hiera::load(w, cfg, img_size, backend));
+  // Weights are prepared (folded, resized, converted) in host memory, by the backend itself
+  // when it computes there, else by a CPU backend, then uploaded once.
+  std::unique_ptr<Backend> host_owner = backend.host_memory() ? nullptr : make_cpu_backend();
+  Backend& host = host_owner ? *host_owner : backend;
+  CK_ASSIGN(net.encoder_, Hiera::load(w, cfg, img_size, host));
   CK_ASSIGN(net.decoders_, DecoderHeads::load(w, cfg));
   CK_ASSIGN(net.refiner_, Refiner::load(w, cfg));
   net.precision_ = precision;
   if (precision == Precision::kBF16) {
     CK_TRY(net.encoder_.use_bf16_after_stage0());
   }
+  CK_TRY(net.encoder_.upload_to(backend));
+  CK_TRY(net.decoders_.upload_to(backend));
+  CK_TRY(net.refiner_.upload_to(backend));
   return net;
 }
 
@@ -68,7 +75,7 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
 
   // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
   // side by side in one (1, 4, S, S) map, which is also the refiner's second input.
-  CK_ASSIGN(Tensor logits_up, new_tensor({1, 4, s, s}));
+  CK_ASSIGN(Tensor logits_up, new_tensor(be, {1, 4, s, s}));
   CK_TRY(be.resize_bilinear(logits, logits_up));
   Tensor alpha_up = channel_slice(logits_up, 0, 1), fg_up = channel_slice(logits_up, 1, 3);
   CK_ASSIGN(Tensor coarse, apply_unary(be, UnaryOp::kSigmoid, logits_up));

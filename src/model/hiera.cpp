@@ -24,7 +24,7 @@ Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x) const {
   if (proj) {
     CK_ASSIGN(Tensor projected, (*proj)(be, xn));  // (h*w, dim_out)
     CK_ASSIGN(Tensor grid, projected.reshape({1, x.h, x.w, dim_out}));
-    CK_ASSIGN(Tensor pooled, new_tensor({1, out_h, out_w, dim_out}));
+    CK_ASSIGN(Tensor pooled, new_tensor(be, {1, out_h, out_w, dim_out}));
     CK_TRY(be.max_pool2x2(grid, pooled));
     CK_ASSIGN(shortcut, pooled.reshape({out_h * out_w, dim_out}));
   }
@@ -41,7 +41,7 @@ Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x) const {
   p.q_pool = q_pool;
   p.scale = 1.0f / std::sqrt(static_cast<float>(p.head_dim));
   p.bf16 = window == 0 && qkv.weight.dtype() == DType::BF16;  // windowed attention stays fp32
-  CK_ASSIGN(Tensor attended, new_tensor({out_h * out_w, dim_out}));
+  CK_ASSIGN(Tensor attended, new_tensor(be, {out_h * out_w, dim_out}));
   CK_TRY(be.attention(qkv_tokens, p, attended));
   // x = shortcut + attn(norm1(x)): the add happens as the projection stores its result.
   CK_ASSIGN(const Tensor residual, attn_proj(be, attended, {.residual = &shortcut}));
@@ -61,8 +61,8 @@ Result<Tensor> resize_pos_embed(Backend& be, const Tensor& pos_embed, int64_t gr
   // A few channels at a time: the official 512-grid pos_embed as a whole map would be a
   // second 117 MB copy, at the moment the whole checkpoint is in memory.
   constexpr int64_t kChannels = 16;
-  CK_ASSIGN(Tensor resized, new_tensor({1, c, grid, grid}));
-  CK_ASSIGN(Tensor part, new_tensor({1, std::min(kChannels, c), src, src}));
+  CK_ASSIGN(Tensor resized, new_tensor(be, {1, c, grid, grid}));
+  CK_ASSIGN(Tensor part, new_tensor(be, {1, std::min(kChannels, c), src, src}));
   for (int64_t c0 = 0; c0 < c; c0 += kChannels) {
     const int64_t n = std::min(kChannels, c - c0);
     const Tensor map = channel_slice(part, 0, n);  // (1, n, g, g) from tokens' columns c0..c0+n
@@ -85,6 +85,17 @@ Status Hiera::use_bf16_after_stage0() {
     HieraBlock& blk = blocks_[b];
     for (Linear* l : {&blk.qkv, &blk.attn_proj, &blk.fc1, &blk.fc2}) CK_TRY(l->to_bf16());
     if (blk.proj) CK_TRY(blk.proj->to_bf16());
+  }
+  return ok_status();
+}
+
+Status Hiera::upload_to(Backend& be) {
+  CK_TRY(patch_embed_.upload_to(be));
+  CK_TRY(upload_weight(be, pos_embed_));
+  for (HieraBlock& blk : blocks_) {
+    for (LayerNorm* n : {&blk.norm1, &blk.norm2}) CK_TRY(n->upload_to(be));
+    for (Linear* l : {&blk.qkv, &blk.attn_proj, &blk.fc1, &blk.fc2}) CK_TRY(l->upload_to(be));
+    if (blk.proj) CK_TRY(blk.proj->upload_to(be));
   }
   return ok_status();
 }

@@ -49,6 +49,8 @@ class Hiera {
   // The blocks of stages 1-3 to bf16 precision (see model/precision.hpp); the patch
   // embedding and stage 0 stay fp32.
   Status use_bf16_after_stage0();
+  // Every weight to the backend's memory, once, after preparing them on the host.
+  Status upload_to(Backend& be);
 
  private:
   Conv2d patch_embed_;  // patch_embed.proj: 7x7, stride 4, pad 3

@@ -21,7 +21,9 @@ Result<Shape> WeightReader::shape_of(const std::string& name) const {
   return it->second.shape();
 }
 
-Result<Tensor> new_tensor(const Shape& shape) { return Tensor::empty(shape, DType::F32); }
+Result<Tensor> new_tensor(Backend& be, const Shape& shape) { return be.allocate(shape, DType::F32); }
+
+Result<Tensor> host_tensor(const Shape& shape) { return Tensor::empty(shape, DType::F32); }
 
 Result<Linear> Linear::load(const WeightReader& w, const std::string& prefix, int64_t in, int64_t out, bool bias) {
   Linear l;
@@ -33,9 +35,35 @@ Result<Linear> Linear::load(const WeightReader& w, const std::string& prefix, in
 }
 
 Result<Tensor> Linear::operator()(Backend& be, const Tensor& x, const LinearEpilogue& epilogue) const {
-  CK_ASSIGN(Tensor y, new_tensor({x.size(0), weight.size(0)}));
+  CK_ASSIGN(Tensor y, new_tensor(be, {x.size(0), weight.size(0)}));
   CK_TRY(be.linear(x, weight, bias.raw() ? &bias : nullptr, y, epilogue));
   return y;
+}
+
+Status upload_weight(Backend& be, Tensor& t) {
+  if (t.raw() == nullptr) return ok_status();
+  CK_ASSIGN(t, be.upload(t));
+  return ok_status();
+}
+
+Status Linear::upload_to(Backend& be) {
+  CK_TRY(upload_weight(be, weight));
+  return upload_weight(be, bias);
+}
+
+Status LayerNorm::upload_to(Backend& be) {
+  CK_TRY(upload_weight(be, weight));
+  return upload_weight(be, bias);
+}
+
+Status Conv2d::upload_to(Backend& be) {
+  CK_TRY(upload_weight(be, weight));
+  return upload_weight(be, bias);
+}
+
+Status GroupNorm::upload_to(Backend& be) {
+  CK_TRY(upload_weight(be, weight));
+  return upload_weight(be, bias);
 }
 
 Status Linear::to_bf16() {
@@ -52,7 +80,7 @@ Result<LayerNorm> LayerNorm::load(const WeightReader& w, const std::string& pref
 }
 
 Result<Tensor> LayerNorm::operator()(Backend& be, const Tensor& x) const {
-  CK_ASSIGN(Tensor y, new_tensor(x.shape()));
+  CK_ASSIGN(Tensor y, new_tensor(be, x.shape()));
   CK_TRY(be.layer_norm(x, weight, bias, eps, y));
   return y;
 }
@@ -69,14 +97,8 @@ Result<Conv2d> Conv2d::load(const WeightReader& w, const std::string& prefix, in
 }
 
 Result<Tensor> Conv2d::operator()(Backend& be, const Tensor& x, const ConvFusion& fusion) const {
-  const int64_t k = weight.size(2);
-  const auto out_size = [&](int64_t n) {
-    return (n + 2 * params.padding - params.dilation * (k - 1) - 1) / params.stride + 1;
-  };
-  const bool nhwc = params.layout == Layout::kNHWC;
-  const int64_t h = nhwc ? x.size(1) : x.size(2), w = nhwc ? x.size(2) : x.size(3), o = weight.size(0);
-  CK_ASSIGN(Tensor y, new_tensor(nhwc ? Shape{x.size(0), out_size(h), out_size(w), o}
-                                      : Shape{x.size(0), o, out_size(h), out_size(w)}));
+  if (x.dim() != 4) return err(ErrorCode::kInvalidArgument, "conv2d input ", shape_str(x.shape()), " is not 4-d");
+  CK_ASSIGN(Tensor y, new_tensor(be, conv2d_output_shape(x.shape(), weight.shape(), params)));
   CK_TRY(be.conv2d(x, weight, bias.raw() ? &bias : nullptr, params, y, fusion));
   return y;
 }
@@ -106,7 +128,7 @@ Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64
                " grid");
   }
   const int64_t c = tokens.size(1);
-  CK_ASSIGN(Tensor planes, new_tensor({c, h * w}));
+  CK_ASSIGN(Tensor planes, new_tensor(be, {c, h * w}));
   CK_TRY(be.transpose(tokens, planes));
   return planes.reshape({1, c, h, w});
 }
@@ -116,7 +138,7 @@ Result<Tensor> map_to_tokens(Backend& be, const Tensor& map) {
     return err(ErrorCode::kInvalidArgument, "expected a (1, C, H, W) map, got ", shape_str(map.shape()));
   }
   CK_ASSIGN(Tensor planes, map.reshape({map.size(1), map.size(2) * map.size(3)}));
-  CK_ASSIGN(Tensor tokens, new_tensor({planes.size(1), planes.size(0)}));
+  CK_ASSIGN(Tensor tokens, new_tensor(be, {planes.size(1), planes.size(0)}));
   CK_TRY(be.transpose(planes, tokens));
   return tokens;
 }
@@ -127,19 +149,19 @@ Tensor channel_slice(const Tensor& map, int64_t c0, int64_t n) {
 }
 
 Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x) {
-  CK_ASSIGN(Tensor y, new_tensor(x.shape()));
+  CK_ASSIGN(Tensor y, new_tensor(be, x.shape()));
   CK_TRY(be.unary(op, x, y));
   return y;
 }
 
 Result<Tensor> add_tensors(Backend& be, const Tensor& a, const Tensor& b) {
-  CK_ASSIGN(Tensor y, new_tensor(a.shape()));
+  CK_ASSIGN(Tensor y, new_tensor(be, a.shape()));
   CK_TRY(be.add(a, b, y));
   return y;
 }
 
 Result<Tensor> resize_bilinear_to(Backend& be, const Tensor& map, int64_t h, int64_t w) {
-  CK_ASSIGN(Tensor y, new_tensor({map.size(0), map.size(1), h, w}));
+  CK_ASSIGN(Tensor y, new_tensor(be, {map.size(0), map.size(1), h, w}));
   CK_TRY(be.resize_bilinear(map, y));
   return y;
 }

@@ -1,6 +1,8 @@
 // The building blocks the network is written with: weights taken from a checkpoint by their
-// PyTorch names, and the layers that run them on a backend. Activations are fp32 and
-// contiguous; "tokens" are (H*W, C) in raster order, "maps" are NCHW with N = 1.
+// PyTorch names, and the layers that run them on a backend. Weights are read and prepared in
+// host memory, then uploaded to the backend once (upload_to); activations are fp32,
+// contiguous and allocated by the backend; "tokens" are (H*W, C) in raster order, "maps" are
+// NCHW with N = 1.
 #pragma once
 
 #include <string>
@@ -22,7 +24,10 @@ class WeightReader {
   const StateDict& sd_;
 };
 
-Result<Tensor> new_tensor(const Shape& shape);
+// An activation (fp32) in the backend's memory.
+Result<Tensor> new_tensor(Backend& be, const Shape& shape);
+// A tensor in host memory, for weights being prepared at load (then uploaded).
+Result<Tensor> host_tensor(const Shape& shape);
 
 // nn.Linear: y (M, out) = x (M, in) @ W^T + b.
 struct Linear {
@@ -33,6 +38,7 @@ struct Linear {
   Result<Tensor> operator()(Backend& be, const Tensor& x, const LinearEpilogue& epilogue = {}) const;
   // Stores the weight as bf16 (the bias stays fp32): the layer then runs in bf16 precision.
   Status to_bf16();
+  Status upload_to(Backend& be);
 };
 
 // nn.LayerNorm over the last dim of (M, C).
@@ -41,6 +47,7 @@ struct LayerNorm {
   float eps = 1e-6f;
   static Result<LayerNorm> load(const WeightReader& w, const std::string& prefix, int64_t c, float eps);
   Result<Tensor> operator()(Backend& be, const Tensor& x) const;
+  Status upload_to(Backend& be);
 };
 
 // nn.Conv2d with square kernels, on NCHW maps or (params.layout) NHWC ones.
@@ -55,7 +62,7 @@ struct Conv2d {
   Result<Tensor> operator()(Backend& be, const Tensor& x, const ConvFusion& fusion = {}) const;
   // Overwrites x with the result (shape-preserving convolutions only).
   Status in_place(Backend& be, Tensor& x, const ConvFusion& fusion = {}) const;
-
+  Status upload_to(Backend& be);
 };
 
 // nn.GroupNorm on NCHW or NHWC maps, statistics over the whole image.
@@ -75,7 +82,11 @@ struct GroupNorm {
   ConvInputNorm as_conv_input(const GroupStats& stats, bool relu) const {
     return {&stats, &weight, &bias, eps, relu};
   }
+  Status upload_to(Backend& be);
 };
+
+// Replaces a prepared host tensor by the backend's copy (nothing for an undefined one).
+Status upload_weight(Backend& be, Tensor& t);
 
 // Layout changes: tokens (H*W, C) <-> map (1, C, H, W).
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w);

@@ -8,6 +8,7 @@ constexpr float kDeltaScale = 10.0f;
 
 // A copy of a 1x1 convolution with weight and bias multiplied by `scale` (copies, never the
 // checkpoint's own storage: it may be a read-only mapping).
+// The final convolution with PyTorch's x10 folded in (load time, host memory).
 Result<Conv2d> scaled_final(const Conv2d& conv, float scale) {
   Conv2d out = conv;
   CK_ASSIGN(out.weight, conv.weight.clone());
@@ -53,11 +54,21 @@ Result<Refiner> Refiner::load(const WeightReader& w, const GreenFormerConfig& cf
   return r;
 }
 
+Status Refiner::upload_to(Backend& be) {
+  CK_TRY(stem_conv_.upload_to(be));
+  CK_TRY(stem_gn_.upload_to(be));
+  for (RefinerBlock& b : blocks_) {
+    for (Conv2d* c : {&b.conv1, &b.conv2}) CK_TRY(c->upload_to(be));
+    for (GroupNorm* n : {&b.gn1, &b.gn2}) CK_TRY(n->upload_to(be));
+  }
+  return final_.upload_to(be);
+}
+
 Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, Tensor coarse, float output_scale) const {
   // The refiner runs channels-last (NHWC): the convolutions read it without conversion. The
   // layout changes at its ends touch 7 and 4 channels only.
   const int64_t h = rgb.size(2), w = rgb.size(3);
-  CK_ASSIGN(Tensor x, new_tensor({h * w, 7}));
+  CK_ASSIGN(Tensor x, new_tensor(be, {h * w, 7}));
   {  // the channels-last parts go as soon as they are joined (117 MB at S = 2048)
     CK_ASSIGN(const Tensor rgb_px, map_to_tokens(be, rgb));        // (h*w, 3)
     CK_ASSIGN(const Tensor coarse_px, map_to_tokens(be, coarse));  // (h*w, 4)
@@ -71,13 +82,8 @@ Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, Tensor coarse, f
   for (const RefinerBlock& b : blocks_) {
     CK_ASSIGN(x, b.forward(be, x));
   }
-  Tensor delta;  // (1, h, w, 4)
-  if (output_scale == 1.0f) {
-    CK_ASSIGN(delta, final_(be, x));
-  } else {
-    CK_ASSIGN(const Conv2d scaled, scaled_final(final_, output_scale));
-    CK_ASSIGN(delta, scaled(be, x));
-  }
+  // (1, h, w, 4); refiner_scale weighs the output, as PyTorch's delta * refiner_scale does.
+  CK_ASSIGN(Tensor delta, final_(be, x, {.output_scale = output_scale}));
   CK_ASSIGN(delta, delta.reshape({h * w, 4}));
   return tokens_to_map(be, delta, h, w);  // (1, 4, h, w)
 }

@@ -22,6 +22,7 @@ struct RefinerBlock {
 class Refiner {
  public:
   static Result<Refiner> load(const WeightReader& w, const GreenFormerConfig& cfg);
+  Status upload_to(Backend& be);
 
   // rgb (1, 3, S, S) normalised image, coarse (1, 4, S, S) [alpha, fg] probabilities
   // -> delta logits (1, 4, S, S), times `output_scale` (CorridorKey's refiner_scale; the

@@ -81,12 +81,18 @@ struct Engine::Impl {
     const bool want_tensors = observer != nullptr && observer->wants_stage_tensors();
     StageTensors stages;
     StageClock clock;
-    CK_ASSIGN(GreenFormerOutput out, net.forward(x, want_tensors ? &stages : nullptr, refiner_scale,
+    CK_ASSIGN(const Tensor input, backend->upload(x));
+    CK_ASSIGN(GreenFormerOutput out, net.forward(input, want_tensors ? &stages : nullptr, refiner_scale,
                                                  observer != nullptr ? &clock : nullptr));
+    // The outputs (and stage tensors) come back to host memory.
+    CK_ASSIGN(out.alpha, backend->download(out.alpha));
+    CK_ASSIGN(out.fg, backend->download(out.fg));
+    CK_TRY(backend->synchronize());
     if (observer == nullptr) return out;
     for (const auto& [name, seconds] : clock.laps()) observer->on_stage_time(name, seconds);
     for (const auto& [name, t] : stages) {
-      CK_ASSIGN(StageTensor st, stage_tensor(name, t));
+      CK_ASSIGN(const Tensor host, backend->download(t));
+      CK_ASSIGN(StageTensor st, stage_tensor(name, host));
       observer->on_stage_tensor(std::move(st));
     }
     return out;

@@ -88,7 +88,7 @@ double bf16_bar(const std::string& stage) {
 
 TEST(FullSizeNetworkParity, Bf16At256StaysWithinItsBarOfTheFp32Reference) {
   auto be = make_cpu_backend();
-  if (!be->bf16_supported()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  if (!be->supports(OpKind::kLinear, DType::BF16).ok()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   const StateDict weights = unwrap(make_synthetic_weights(GreenFormerConfig::base_plus(), 512, 0));
   const StageTensors fixture = unwrap(read_safetensors(fixture_path("fullsize/stages_s256.safetensors"))).tensors;
   expect_stages_match(run_network(weights, fixture, *be, Precision::kBF16), fixture, bf16_bar);

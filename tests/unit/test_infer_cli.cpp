@@ -45,7 +45,7 @@ TEST_F(InferCli, KeysTheSampleAndDumpsEveryStage) {
 }
 
 TEST_F(InferCli, Bf16PrecisionKeysCloseToFp32) {
-  if (!make_cpu_backend()->bf16_supported()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+  if (!make_cpu_backend()->supports(OpKind::kLinear, DType::BF16).ok()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
   ASSERT_EQ(run_cli(args("--img-size 64 --dump-tensors " + path("fp32.safetensors"))).exit_code, 0);
   const CliResult r = run_cli(args("--img-size 64 --precision bf16 --dump-tensors " + path("bf16.safetensors")));
   ASSERT_EQ(r.exit_code, 0) << r.output;

@@ -55,9 +55,7 @@ std::vector<OpCase> make_cases() {
 
   auto conv = [&](const std::string& name, Shape xs, int64_t o, int64_t k, Conv2dParams p, bool bias) {
     Tensor x = rnd(xs), w = rnd({o, xs[1], k, k}, -0.2f, 0.2f), b = rnd({o});
-    const int64_t ho = (xs[2] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
-    const int64_t wo = (xs[3] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
-    cases.push_back({name, {xs[0], o, ho, wo}, [=](Backend& be, Tensor& y) { return be.conv2d(x, w, bias ? &b : nullptr, p, y); }});
+    cases.push_back({name, conv2d_output_shape(xs, w.shape(), p), [=](Backend& be, Tensor& y) { return be.conv2d(x, w, bias ? &b : nullptr, p, y); }});
   };
   conv("conv patch_embed 7x7 s4 p3 4->112", {1, 4, 128, 128}, 112, 7, {4, 3, 1}, true);
   conv("conv refiner stem 3x3 7->64", {1, 7, 64, 64}, 64, 3, {1, 1, 1}, true);
@@ -69,9 +67,7 @@ std::vector<OpCase> make_cases() {
   auto conv_nhwc = [&](const std::string& name, Shape xs, int64_t o, int64_t k, Conv2dParams p) {
     p.layout = Layout::kNHWC;
     Tensor x = rnd(xs), w = rnd({o, xs[3], k, k}, -0.2f, 0.2f), b = rnd({o});
-    const int64_t ho = (xs[1] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
-    const int64_t wo = (xs[2] + 2 * p.padding - p.dilation * (k - 1) - 1) / p.stride + 1;
-    cases.push_back({name, {xs[0], ho, wo, o}, [=](Backend& be, Tensor& y) { return be.conv2d(x, w, &b, p, y); }});
+    cases.push_back({name, conv2d_output_shape(xs, w.shape(), p), [=](Backend& be, Tensor& y) { return be.conv2d(x, w, &b, p, y); }});
   };
   conv_nhwc("conv NHWC refiner stem 3x3 7->64", {1, 45, 37, 7}, 64, 3, {1, 1, 1});
   for (int d : {1, 2, 4, 8}) {
@@ -239,17 +235,16 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
                                       << " stride " << c.p.stride << " band bytes " << band_bytes);
       Tensor x = random_tensor({1, c.c, c.h, c.w}, seed++), w = random_tensor({c.o, c.c, c.k, c.k}, seed++, -0.2f, 0.2f),
              b = random_tensor({c.o}, seed++);
-      const int64_t ho = (c.h + 2 * c.p.padding - c.p.dilation * (c.k - 1) - 1) / c.p.stride + 1;
-      const int64_t wo = (c.w + 2 * c.p.padding - c.p.dilation * (c.k - 1) - 1) / c.p.stride + 1;
-      Tensor expected = unwrap(Tensor::empty({1, c.o, ho, wo}));
-      GuardedTensor got({1, c.o, ho, wo});
+      const Shape out = conv2d_output_shape(x.shape(), w.shape(), c.p);
+      Tensor expected = unwrap(Tensor::empty(out));
+      GuardedTensor got(out);
       ASSERT_TRUE(ref->conv2d(x, w, &b, c.p, expected).ok());
       cpu.set_conv_band_bytes(band_bytes);
       const Status st = cpu.conv2d(x, w, &b, c.p, got.tensor());
       ASSERT_TRUE(st.ok()) << st.error().message;
       EXPECT_LE(nmse(got.tensor(), expected), kMaxNmse);
       EXPECT_TRUE(got.guards_intact());
-      if (ho == c.h && wo == c.w && c.o == c.c) {  // same shape: the in-place path too
+      if (out == x.shape()) {  // same shape: the in-place path too
         GuardedTensor inout({1, c.c, c.h, c.w});
         std::memcpy(inout.tensor().raw(), x.raw(), x.nbytes());
         const Status sti = cpu.conv2d(inout.tensor(), w, &b, c.p, inout.tensor());
@@ -328,17 +323,17 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
             first_stats = got_stats;
           } else {
             EXPECT_EQ(max_abs_diff(out.tensor(), *first_thread_count), 0.0) << "depends on the thread count";
-            EXPECT_EQ(got_stats.mean, first_stats.mean);
-            EXPECT_EQ(got_stats.var, first_stats.var);
+            EXPECT_EQ(got_stats.host.mean, first_stats.host.mean);
+            EXPECT_EQ(got_stats.host.var, first_stats.host.var);
           }
           if (!fused) {
             EXPECT_GT(max_abs_diff(out.tensor(), direct), 0.0) << "the Winograd path did not run";
             continue;
           }
-          ASSERT_EQ(got_stats.mean.size(), 8u);
+          ASSERT_EQ(got_stats.host.mean.size(), 8u);
           for (size_t g = 0; g < 8; ++g) {
-            EXPECT_NEAR(got_stats.mean[g], want_stats.mean[g], 1e-5 * std::sqrt(want_stats.var[g])) << "group " << g;
-            EXPECT_NEAR(got_stats.var[g], want_stats.var[g], 1e-5 * want_stats.var[g]) << "group " << g;
+            EXPECT_NEAR(got_stats.host.mean[g], want_stats.host.mean[g], 1e-5 * std::sqrt(want_stats.host.var[g])) << "group " << g;
+            EXPECT_NEAR(got_stats.host.var[g], want_stats.host.var[g], 1e-5 * want_stats.host.var[g]) << "group " << g;
           }
         }
       }
@@ -363,10 +358,10 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
     ASSERT_TRUE(cpu.conv2d(x, w, nullptr, p, out.tensor(), {nullptr, &got_stats, 4}).ok());
     EXPECT_LE(nmse(out.tensor(), expected), kMaxNmse);
     EXPECT_TRUE(out.guards_intact());
-    ASSERT_EQ(got_stats.mean.size(), 4u);
+    ASSERT_EQ(got_stats.host.mean.size(), 4u);
     for (size_t g = 0; g < 4; ++g) {
-      EXPECT_NEAR(got_stats.mean[g], want_stats.mean[g], 1e-5 * std::sqrt(want_stats.var[g]) + 1e-7) << "group " << g;
-      EXPECT_NEAR(got_stats.var[g], want_stats.var[g], 1e-5 * want_stats.var[g] + 1e-7) << "group " << g;
+      EXPECT_NEAR(got_stats.host.mean[g], want_stats.host.mean[g], 1e-5 * std::sqrt(want_stats.host.var[g]) + 1e-7) << "group " << g;
+      EXPECT_NEAR(got_stats.host.var[g], want_stats.host.var[g], 1e-5 * want_stats.host.var[g] + 1e-7) << "group " << g;
     }
     if (sc.c == sc.o) {
       GuardedTensor inout({1, sc.h, sc.w, sc.c});

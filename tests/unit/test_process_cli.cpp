@@ -69,7 +69,7 @@ TEST_F(ProcessCli, OptionsReachTheOutputs) {
   EXPECT_NE(unwrap(read_image(path("coarse/Matte/plate.exr"))).pixels, matte.pixels);
 
   // --precision reaches the engine: bf16 keys close to fp32 but not identically.
-  if (make_cpu_backend()->bf16_supported()) {
+  if (make_cpu_backend()->supports(OpKind::kLinear, DType::BF16).ok()) {
     ASSERT_EQ(process("--exr-float --no-despeckle --no-comp --precision bf16", sample_path("plate.png"), path("bf16"))
                   .exit_code,
               0);

@@ -183,7 +183,7 @@ TEST(BackendErrors, FusedOperandsAreChecked) {
     expect_error(be->group_norm(map, 8, gamma, beta, 1e-5f, out, Layout::kNCHW, false, nullptr, &stats),
                  "statistics of 4 groups for 8");
     GroupStats short_stats = stats;
-    short_stats.var.pop_back();
+    short_stats.host.var.pop_back();
     expect_error(be->group_norm(map, 4, gamma, beta, 1e-5f, out, Layout::kNCHW, false, nullptr, &short_stats),
                  "statistics");
     expect_error(be->group_stats(map, 3, Layout::kNCHW, stats), "do not split into 3 groups");

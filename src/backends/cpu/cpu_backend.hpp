@@ -22,7 +22,9 @@ class CpuBackend final : public Backend {
   ~CpuBackend() override;
   std::string_view name() const override { return "cpu"; }
   void set_num_threads(int n) override;
-  bool bf16_supported() const override;
+  // bf16 GEMMs and attention need AVX512-BF16; without it bf16 would be slower than fp32.
+  bool bf16_supported() const;
+  Status supports(OpKind op, DType dtype) const override;
   // Largest share of a convolution's input and output (bytes) converted to oneDNN's layout at
   // once; bigger maps run in bands of rows. Exposed so tests can force banding on small maps.
   void set_conv_band_bytes(size_t bytes) { conv_band_bytes_ = bytes; }
@@ -51,6 +53,7 @@ class CpuBackend final : public Backend {
   Status do_resize_bicubic(const Tensor& x, Tensor& y) override;
   Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) override;
   Status do_add(const Tensor& a, const Tensor& b, Tensor& y) override;
+  Status do_scale(const Tensor& x, float factor, Tensor& y) override;
   Status do_transpose(const Tensor& x, Tensor& y) override;
 
  private:

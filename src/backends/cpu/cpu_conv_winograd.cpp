@@ -297,8 +297,8 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   if (og > 0) {
     GroupStats& stats = *fusion->output_stats;
     stats.groups = static_cast<int>(og);
-    stats.mean.assign(static_cast<size_t>(og), 0.0);
-    stats.var.assign(static_cast<size_t>(og), 0.0);
+    stats.host.mean.assign(static_cast<size_t>(og), 0.0);
+    stats.host.var.assign(static_cast<size_t>(og), 0.0);
     ChannelMoments total(g.o);
     for (int64_t k = 0; k < all_blocks; ++k) {
       const float* const from = block_moments + k * 2 * g.o;
@@ -307,8 +307,8 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
     const int64_t cg = g.o / og;
     for (int64_t gr = 0; gr < og; ++gr) {
       const GroupMoments m = total.group(gr * cg, (gr + 1) * cg);
-      stats.mean[static_cast<size_t>(gr)] = m.mean;
-      stats.var[static_cast<size_t>(gr)] = m.m2 / m.count;
+      stats.host.mean[static_cast<size_t>(gr)] = m.mean;
+      stats.host.var[static_cast<size_t>(gr)] = m.m2 / m.count;
     }
   }
   return ok_status();

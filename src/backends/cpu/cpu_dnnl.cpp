@@ -204,6 +204,14 @@ bool CpuBackend::bf16_supported() const {
   return (isa & bf16) == bf16;
 }
 
+Status CpuBackend::supports(OpKind op, DType dtype) const {
+  const bool bf16_op = op == OpKind::kLinear || op == OpKind::kConv2d || op == OpKind::kAttention;
+  if (dtype != DType::BF16 || !bf16_op) return Backend::supports(op, dtype);
+  if (bf16_supported()) return ok_status();
+  return err(ErrorCode::kUnsupported, "bf16 precision is not available on backend '", name(),
+             "' here: it needs a CPU with AVX512-BF16 (use fp32)");
+}
+
 // Large maps are convolved in bands of output rows. oneDNN works on its blocked layout and
 // converts src and dst to it; for a whole 64-channel map at 2048 x 2048 those copies would
 // hold 2 GiB at once, per band they hold a few tens of MB. Each band reads its input rows

@@ -58,6 +58,15 @@ Status CpuBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
   return ok_status();
 }
 
+Status CpuBackend::do_scale(const Tensor& x, float factor, Tensor& y) {
+  const int64_t n = x.numel();
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) py[i] = factor * px[i];
+  return ok_status();
+}
+
 Status CpuBackend::do_transpose(const Tensor& x, Tensor& y) {
   // 32x32 tiles: each tile's reads and writes stay within a few cache lines per row.
   constexpr int64_t kTile = 32;

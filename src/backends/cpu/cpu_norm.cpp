@@ -137,9 +137,9 @@ void group_norm_affine(const GroupStats& stats, int64_t sample, const float* wei
   const int64_t cg = c / stats.groups;
   for (int64_t ch = 0; ch < c; ++ch) {
     const auto k = static_cast<size_t>(sample * stats.groups + ch / cg);
-    const float inv = 1.0f / std::sqrt(static_cast<float>(stats.var[k]) + eps);
+    const float inv = 1.0f / std::sqrt(static_cast<float>(stats.host.var[k]) + eps);
     scale[ch] = inv * weight[ch];
-    offset[ch] = bias[ch] - static_cast<float>(stats.mean[k]) * scale[ch];
+    offset[ch] = bias[ch] - static_cast<float>(stats.host.mean[k]) * scale[ch];
   }
 }
 
@@ -147,12 +147,12 @@ Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, Gr
   const bool nhwc = layout == Layout::kNHWC;
   const auto [n, c, hw] = map_dims(x, layout);
   stats.groups = groups;
-  stats.mean.assign(static_cast<size_t>(n * groups), 0.0);
-  stats.var.assign(stats.mean.size(), 0.0);
+  stats.host.mean.assign(static_cast<size_t>(n * groups), 0.0);
+  stats.host.var.assign(stats.host.mean.size(), 0.0);
   for (int64_t b = 0; b < n; ++b) {
     const float* xb = x.data<float>() + b * hw * c;
-    double* mean = stats.mean.data() + b * groups;
-    double* var = stats.var.data() + b * groups;
+    double* mean = stats.host.mean.data() + b * groups;
+    double* var = stats.host.var.data() + b * groups;
     if (nhwc) {
       nhwc_group_stats(xb, hw, c, groups, mean, var);
     } else {

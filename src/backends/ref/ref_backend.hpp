@@ -9,7 +9,8 @@ namespace ck::ref {
 class ReferenceBackend final : public Backend {
  public:
   std::string_view name() const override { return "reference"; }
-  bool bf16_supported() const override { return true; }  // emulated exactly: the tests' oracle
+  // bf16 weights (linear, conv2d) and attention are emulated exactly: the tests' oracle.
+  Status supports(OpKind op, DType dtype) const override;
 
  protected:
   Status do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) override;
@@ -27,6 +28,7 @@ class ReferenceBackend final : public Backend {
   Status do_resize_bicubic(const Tensor& x, Tensor& y) override;
   Status do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) override;
   Status do_add(const Tensor& a, const Tensor& b, Tensor& y) override;
+  Status do_scale(const Tensor& x, float factor, Tensor& y) override;
   Status do_transpose(const Tensor& x, Tensor& y) override;
 };
 

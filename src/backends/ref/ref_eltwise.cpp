@@ -45,6 +45,11 @@ Status ReferenceBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
   return ok_status();
 }
 
+Status ReferenceBackend::do_scale(const Tensor& x, float factor, Tensor& y) {
+  for (int64_t i = 0; i < x.numel(); ++i) y.data<float>()[i] = factor * x.data<float>()[i];
+  return ok_status();
+}
+
 Status ReferenceBackend::do_transpose(const Tensor& x, Tensor& y) {
   const int64_t rows = x.size(0), cols = x.size(1);
   for (int64_t r = 0; r < rows; ++r) {

@@ -44,8 +44,8 @@ Status ReferenceBackend::do_group_stats(const Tensor& x, int groups, Layout layo
   const int64_t cg = c / groups;
   const auto index = [&](int64_t b, int64_t ch, int64_t i) { return nhwc ? (b * hw + i) * c + ch : (b * c + ch) * hw + i; };
   stats.groups = groups;
-  stats.mean.assign(static_cast<size_t>(n * groups), 0.0);
-  stats.var.assign(stats.mean.size(), 0.0);
+  stats.host.mean.assign(static_cast<size_t>(n * groups), 0.0);
+  stats.host.var.assign(stats.host.mean.size(), 0.0);
   const double count = static_cast<double>(cg * hw);
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t g = 0; g < groups; ++g) {
@@ -61,8 +61,8 @@ Status ReferenceBackend::do_group_stats(const Tensor& x, int groups, Layout layo
           sq += d * d;
         }
       }
-      stats.mean[static_cast<size_t>(b * groups + g)] = mean;
-      stats.var[static_cast<size_t>(b * groups + g)] = sq / count;
+      stats.host.mean[static_cast<size_t>(b * groups + g)] = mean;
+      stats.host.var[static_cast<size_t>(b * groups + g)] = sq / count;
     }
   }
   return ok_status();
@@ -78,7 +78,7 @@ Status ReferenceBackend::do_group_norm(const Tensor& x, int groups, const Tensor
   for (int64_t b = 0; b < n; ++b) {
     for (int64_t ch = 0; ch < c; ++ch) {
       const auto k = static_cast<size_t>(b * groups + ch / cg);
-      const double mean = stats.mean[k], inv_std = 1.0 / std::sqrt(stats.var[k] + eps);
+      const double mean = stats.host.mean[k], inv_std = 1.0 / std::sqrt(stats.host.var[k] + eps);
       const double wv = weight.data<float>()[ch], bv = bias.data<float>()[ch];
       for (int64_t i = 0; i < hw; ++i) {
         const double v = x.data<float>()[index(b, ch, i)];
