@@ -11,5 +11,4 @@ cmake --build "$BUILD_DIR" -j"$(nproc)"
 # Leaks are checked too; allocation failures must come back as errors, not reports.
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" -L 'unit|parity' -LE 'slow|gpu' "$@"

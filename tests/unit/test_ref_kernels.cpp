@@ -58,7 +58,8 @@ TEST_F(RefKernels, LayerNormNormalisesRows) {
 }
 
 TEST_F(RefKernels, BicubicQuarterResizeIsTheFourTapFilter) {
-  // MODEL.md: at an exact /4, each output is [-0.09375, 0.59375, 0.59375, -0.09375] over 4 inputs.
+  // Bicubic (A = -0.75) at an exact /4: each output is [-0.09375, 0.59375, 0.59375, -0.09375]
+  // over 4 inputs (the weights at distances 1.5, 0.5, 0.5, 1.5).
   Tensor x = random_tensor({1, 1, 1, 16}, 5);
   Tensor y = unwrap(Tensor::empty({1, 1, 1, 4}));
   Tensor x2 = unwrap(Tensor::empty({1, 1, 2, 16}));
