@@ -230,15 +230,17 @@ void attention_cases(Table& t) {
 }
 
 void resize_cases(Table& t) {
+  // Bilinear runs channels-last (N, h, w, C), bicubic (pos_embed at load) NCHW.
   auto resize = [&](const std::string& name, Shape in, int64_t ho, int64_t wo, bool cubic) {
     Tensor x = t.rnd(in);
-    t.add_memory(name, {in[0], in[1], ho, wo}, 4, [=](Backend& be, Tensor& y) {
+    const Shape out = cubic ? Shape{in[0], in[1], ho, wo} : Shape{in[0], ho, wo, in[3]};
+    t.add_memory(name, out, 4, [=](Backend& be, Tensor& y) {
       return cubic ? be.resize_bicubic(x, y) : be.resize_bilinear(x, y);
     });
   };
-  resize("bilinear logits x4 up", {1, 4, t.pick<int64_t>(32, 128), t.pick<int64_t>(32, 128)}, t.pick<int64_t>(128, 512),
+  resize("bilinear logits x4 up", {1, t.pick<int64_t>(32, 128), t.pick<int64_t>(32, 128), 4}, t.pick<int64_t>(128, 512),
          t.pick<int64_t>(128, 512), false);
-  resize("bilinear non-integer down", {1, 3, 100, 60}, 37, 23, false);
+  resize("bilinear non-integer down", {1, 100, 60, 3}, 37, 23, false);
   resize("bicubic pos_embed 512->128 grid", {1, 112, 512, 512}, 128, 128, true);
   resize("bicubic pos_embed 512->256 grid", {1, 112, 512, 512}, 256, 256, true);
   resize("bicubic upscale 16->40", {1, 8, 16, 16}, 40, 40, true);

@@ -317,7 +317,16 @@ Status check_resize(std::string_view backend, std::string_view op, const Tensor&
 }  // namespace
 
 Status Backend::resize_bilinear(const Tensor& x, Tensor& y) {
-  CK_TRY(check_resize(name(), "resize_bilinear", x, y));
+  CK_CHECK_T("resize_bilinear", "input", x, 4);
+  CK_CHECK_T("resize_bilinear", "output", y, 4);
+  if (x.size(0) != y.size(0) || x.size(3) != y.size(3)) {
+    return err(ErrorCode::kInvalidArgument, "resize_bilinear: output ", shape_str(y.shape()), " must keep N and C of ",
+               shape_str(x.shape()), " (channels-last)");
+  }
+  if (x.size(1) < 1 || x.size(2) < 1 || y.size(1) < 1 || y.size(2) < 1) {
+    return err(ErrorCode::kInvalidArgument, "resize_bilinear: empty image");
+  }
+  if (x.raw() == y.raw()) return err(ErrorCode::kInvalidArgument, "resize_bilinear: the input is the output");
   return do_resize_bilinear(x, y);
 }
 
@@ -348,7 +357,12 @@ Status Backend::concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
   Shape expected = xs[0]->shape();
   expected[static_cast<size_t>(axis)] = 0;
   for (const Tensor* t : xs) {
-    CK_CHECK_T("concat", "input", *t, rank);
+    const bool columns = rank == 2 && axis == 1 && t->dim() == 2 && t->strides()[1] == 1 && t->strides()[0] >= t->size(1);
+    if (!columns) {
+      CK_CHECK_T("concat", "input", *t, rank);
+    } else if (!t->defined() || t->dtype() != DType::F32) {
+      return err(ErrorCode::kInvalidArgument, "concat: an input is not an F32 tensor");
+    }
     for (int d = 0; d < rank; ++d) {
       if (d != axis && t->size(d) != xs[0]->size(d)) {
         return err(ErrorCode::kInvalidArgument, "concat: input ", shape_str(t->shape()), " does not match ",

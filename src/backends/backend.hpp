@@ -156,14 +156,17 @@ class Backend {
   Status attention(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   // x (B, H, W, C) channels-last grid (Hiera tokens) -> y (B, H/2, W/2, C).
   Status max_pool2x2(const Tensor& x, Tensor& y);
-  // NCHW resizes to y's spatial size; half-pixel centres (align_corners=False), no antialias.
+  // Channels-last maps x (N, h, w, C) -> y (N, H, W, C): bilinear, half-pixel centres
+  // (align_corners=False), no antialias.
   Status resize_bilinear(const Tensor& x, Tensor& y);
   // Channels-last maps (N, H, W, C): y = [relu](y + up(xs[0]) + up(xs[1]) + ...), each x
   // (N, h_i, w_i, C) resized bilinearly to y's size as resize_bilinear does, summed in order,
   // in one pass over y (the decoders' multi-scale sum).
   Status add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu);
-  Status resize_bicubic(const Tensor& x, Tensor& y);  // A = -0.75, border replicated
-  // Concatenates along `axis`; all other dims equal.
+  Status resize_bicubic(const Tensor& x, Tensor& y);  // NCHW; A = -0.75, border replicated
+  // Concatenates along `axis`; all other dims equal. Inputs are contiguous, or, joined along
+  // the last axis of 2-D tensors, columns of a wider one (the plate's colour out of the
+  // network's input).
   Status concat(std::span<const Tensor* const> xs, int axis, Tensor& y);
   Status add(const Tensor& a, const Tensor& b, Tensor& y);  // same shapes; y may alias
   Status scale(const Tensor& x, float factor, Tensor& y);  // y = factor * x; y may alias

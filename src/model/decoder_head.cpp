@@ -96,9 +96,7 @@ Result<Tensor> DecoderHeads::forward(Backend& be, const std::array<TokenGrid, 4>
     parts[i - 1] = &coarse[i - 1];
   }
   CK_TRY(be.add_resized_bilinear(parts, fused, /*relu=*/true));
-  CK_ASSIGN(Tensor logits, classifier_(be, fused));  // (1, h, w, 4)
-  CK_ASSIGN(logits, logits.reshape({h * w, 4}));
-  return tokens_to_map(be, logits, h, w);  // (1, 4, h, w)
+  return classifier_(be, fused);  // (1, h, w, 4)
 }
 
 }  // namespace ck

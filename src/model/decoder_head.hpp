@@ -29,7 +29,8 @@ class DecoderHeads {
   static Result<DecoderHeads> load(const WeightReader& w, const GreenFormerConfig& cfg);
   Status upload_to(Backend& be);
 
-  // features at S/4, S/8, S/16, S/32 -> logits (1, 4, S/4, S/4): alpha, then fg's three.
+  // features at S/4, S/8, S/16, S/32 -> logits (1, S/4, S/4, 4) channels-last: alpha, then
+  // fg's three.
   Result<Tensor> forward(Backend& be, const std::array<TokenGrid, 4>& features) const;
 
  private:

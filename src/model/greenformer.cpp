@@ -42,6 +42,16 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   return net;
 }
 
+namespace {
+
+// A channels-last map (1, H, W, C) as the NCHW map (1, C, H, W) stage tensors are kept in.
+Result<Tensor> nchw_copy(Backend& be, const Tensor& nhwc) {
+  CK_ASSIGN(const Tensor tokens, nhwc.reshape({nhwc.size(1) * nhwc.size(2), nhwc.size(3)}));
+  return tokens_to_map(be, tokens, nhwc.size(1), nhwc.size(2));
+}
+
+}  // namespace
+
 Result<Tensor> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* stages, StageClock* clock) const {
   Backend& be = *backend_;
   // The encoder's features live only here: gone before the full-resolution refiner runs.
@@ -52,11 +62,12 @@ Result<Tensor> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* sta
       (*stages)["encoder_feature_" + std::to_string(i)] = map;
     }
   }
-  CK_ASSIGN(Tensor logits, decoders_.forward(be, features));
+  CK_ASSIGN(Tensor logits, decoders_.forward(be, features));  // (1, S/4, S/4, 4)
   lap(clock, "decoders");
   if (stages) {
-    (*stages)["alpha_logits"] = channel_slice(logits, 0, 1);
-    (*stages)["fg_logits"] = channel_slice(logits, 1, 3);
+    CK_ASSIGN(const Tensor map, nchw_copy(be, logits));
+    (*stages)["alpha_logits"] = channel_slice(map, 0, 1);
+    (*stages)["fg_logits"] = channel_slice(map, 1, 3);
   }
   return logits;
 }
@@ -67,39 +78,49 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
   const BufferPool::FrameScope frame;
   Backend& be = *backend_;
   const int64_t s = img_size();
-  auto keep = [&](const char* name, const Tensor& t) {
-    if (stages) (*stages)[name] = t;
+  // The network runs channels-last; NCHW is only where stage tensors are: the input as given,
+  // the outputs, and the copies an observer asks for.
+  auto keep = [&](const char* name, const Tensor& nhwc, int64_t c0, int64_t n) -> Status {
+    if (!stages) return ok_status();
+    CK_ASSIGN(const Tensor map, nchw_copy(be, nhwc));
+    (*stages)[name] = channel_slice(map, c0, n);
+    return ok_status();
   };
-  keep("input", x);
-  CK_ASSIGN(const Tensor logits, encode_and_decode(x, stages, clock));  // (1, 4, S/4, S/4)
+  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != 4 || x.size(2) != s || x.size(3) != s) {
+    return err(ErrorCode::kInvalidArgument, "network input is ", shape_str(x.shape()), ", expected (1, 4, ", s, ", ",
+               s, ")");
+  }
+  if (stages) (*stages)["input"] = x;
+  CK_ASSIGN(const Tensor input, map_to_tokens(be, x));  // (S*S, 4): RGB and hint per pixel
+  CK_ASSIGN(const Tensor input_map, input.reshape({1, s, s, 4}));
+  CK_ASSIGN(const Tensor logits, encode_and_decode(input_map, stages, clock));  // (1, S/4, S/4, 4)
 
   // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
-  // side by side in one (1, 4, S, S) map, which is also the refiner's second input.
-  CK_ASSIGN(Tensor logits_up, new_tensor(be, {1, 4, s, s}));
+  // side by side in one (1, S, S, 4) map, which is also the refiner's second input.
+  CK_ASSIGN(Tensor logits_up, new_tensor(be, {1, s, s, 4}));
   CK_TRY(be.resize_bilinear(logits, logits_up));
-  Tensor alpha_up = channel_slice(logits_up, 0, 1), fg_up = channel_slice(logits_up, 1, 3);
   CK_ASSIGN(Tensor coarse, apply_unary(be, UnaryOp::kSigmoid, logits_up));
-  keep("alpha_logits_up", alpha_up);
-  keep("fg_logits_up", fg_up);
-  keep("alpha_coarse", channel_slice(coarse, 0, 1));
-  keep("fg_coarse", channel_slice(coarse, 1, 3));
+  CK_TRY(keep("alpha_logits_up", logits_up, 0, 1));
+  CK_TRY(keep("fg_logits_up", logits_up, 1, 3));
+  CK_TRY(keep("alpha_coarse", coarse, 0, 1));
+  CK_TRY(keep("fg_coarse", coarse, 1, 3));
 
-  if (refiner_scale == 0.0f) {
-    GreenFormerOutput out{channel_slice(coarse, 0, 1), channel_slice(coarse, 1, 3)};
-    keep("alpha_final", out.alpha);
-    keep("fg_final", out.fg);
-    return out;
+  Tensor final_logits = coarse;  // refiner_scale 0: the coarse prediction is the output
+  if (refiner_scale != 0.0f) {
+    // (1, S, S, 4), already multiplied by refiner_scale.
+    CK_ASSIGN(Tensor delta, refiner_.forward(be, input, std::move(coarse), refiner_scale));
+    CK_TRY(keep("delta_logits", delta, 0, 4));
+    lap(clock, "refiner");
+    CK_ASSIGN(final_logits, add_tensors(be, logits_up, delta));
+    CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));
   }
-  // (1, 4, S, S), already multiplied by refiner_scale.
-  CK_ASSIGN(Tensor delta, refiner_.forward(be, channel_slice(x, 0, 3), std::move(coarse), refiner_scale));
-  keep("delta_logits", delta);
-  lap(clock, "refiner");
-  CK_ASSIGN(Tensor final_logits, add_tensors(be, logits_up, delta));
-  CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));
-  GreenFormerOutput out{channel_slice(final_logits, 0, 1), channel_slice(final_logits, 1, 3)};
+  CK_ASSIGN(const Tensor out_map, nchw_copy(be, final_logits));  // (1, 4, S, S)
+  GreenFormerOutput out{channel_slice(out_map, 0, 1), channel_slice(out_map, 1, 3)};
   lap(clock, "output");
-  keep("alpha_final", out.alpha);
-  keep("fg_final", out.fg);
+  if (stages) {
+    (*stages)["alpha_final"] = out.alpha;
+    (*stages)["fg_final"] = out.fg;
+  }
   return out;
 }
 

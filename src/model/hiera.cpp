@@ -108,7 +108,8 @@ Result<Hiera> Hiera::load(const WeightReader& w, const GreenFormerConfig& cfg, i
   h.img_size_ = img_size;
   h.stage_ends_ = cfg.stage_ends();
   const std::string enc = "encoder.model.";
-  CK_ASSIGN(h.patch_embed_, Conv2d::load(w, enc + "patch_embed.proj", cfg.in_chans, cfg.embed_dim, 7, {4, 3, 1}));
+  CK_ASSIGN(h.patch_embed_, Conv2d::load(w, enc + "patch_embed.proj", cfg.in_chans, cfg.embed_dim, 7,
+                                         {4, 3, 1, Layout::kNHWC}));
 
   // pos_embed comes on the grid the weights were trained at (512 for the official ones).
   CK_ASSIGN(const Shape pos_shape, w.shape_of(enc + "pos_embed"));
@@ -141,15 +142,15 @@ Result<Hiera> Hiera::load(const WeightReader& w, const GreenFormerConfig& cfg, i
 }
 
 Result<std::array<TokenGrid, 4>> Hiera::forward(Backend& be, const Tensor& x, StageClock* clock) const {
-  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != patch_embed_.weight.size(1) || x.size(2) != img_size_ ||
-      x.size(3) != img_size_) {
-    return err(ErrorCode::kInvalidArgument, "encoder input is ", shape_str(x.shape()), ", expected (1, ",
-               patch_embed_.weight.size(1), ", ", img_size_, ", ", img_size_, ")");
+  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != img_size_ || x.size(2) != img_size_ ||
+      x.size(3) != patch_embed_.weight.size(1)) {
+    return err(ErrorCode::kInvalidArgument, "encoder input is ", shape_str(x.shape()), ", expected (1, ", img_size_,
+               ", ", img_size_, ", ", patch_embed_.weight.size(1), ") channels-last");
   }
-  CK_ASSIGN(Tensor embedded, patch_embed_(be, x));  // (1, C, S/4, S/4)
+  CK_ASSIGN(const Tensor embedded, patch_embed_(be, x));  // (1, S/4, S/4, C): already tokens in raster order
   const int64_t g = img_size_ / 4;
   TokenGrid cur;
-  CK_ASSIGN(cur.tokens, map_to_tokens(be, embedded));  // (g*g, C)
+  CK_ASSIGN(cur.tokens, embedded.reshape({g * g, embedded.size(3)}));  // (g*g, C)
   cur.h = cur.w = g;
   CK_TRY(be.add(cur.tokens, pos_embed_, cur.tokens));
   lap(clock, "patch_embed");

@@ -148,6 +148,10 @@ Tensor channel_slice(const Tensor& map, int64_t c0, int64_t n) {
   return Tensor::wrap(map.data<float>() + c0 * plane, {1, n, map.size(2), map.size(3)}, DType::F32, map.owner());
 }
 
+Tensor column_slice(const Tensor& tokens, int64_t c0, int64_t n) {
+  return Tensor::wrap(tokens.data<float>() + c0, {tokens.size(0), n}, DType::F32, tokens.owner(), {tokens.size(1), 1});
+}
+
 Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x) {
   CK_ASSIGN(Tensor y, new_tensor(be, x.shape()));
   CK_TRY(be.unary(op, x, y));
@@ -160,10 +164,5 @@ Result<Tensor> add_tensors(Backend& be, const Tensor& a, const Tensor& b) {
   return y;
 }
 
-Result<Tensor> resize_bilinear_to(Backend& be, const Tensor& map, int64_t h, int64_t w) {
-  CK_ASSIGN(Tensor y, new_tensor(be, {map.size(0), map.size(1), h, w}));
-  CK_TRY(be.resize_bilinear(map, y));
-  return y;
-}
 
 }  // namespace ck

@@ -92,11 +92,12 @@ Status upload_weight(Backend& be, Tensor& t);
 Result<Tensor> tokens_to_map(Backend& be, const Tensor& tokens, int64_t h, int64_t w);
 Result<Tensor> map_to_tokens(Backend& be, const Tensor& map);
 
-// Channels [c0, c0 + n) of a map with N = 1: a view, no copy.
+// Channels [c0, c0 + n) of an NCHW map with N = 1: a view, no copy.
 Tensor channel_slice(const Tensor& map, int64_t c0, int64_t n);
+// Columns [c0, c0 + n) of tokens (M, C): a view with C-float rows, no copy.
+Tensor column_slice(const Tensor& tokens, int64_t c0, int64_t n);
 
 Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x);  // new tensor
 Result<Tensor> add_tensors(Backend& be, const Tensor& a, const Tensor& b);  // new tensor
-Result<Tensor> resize_bilinear_to(Backend& be, const Tensor& map, int64_t h, int64_t w);
 
 }  // namespace ck

@@ -64,15 +64,15 @@ Status Refiner::upload_to(Backend& be) {
   return final_.upload_to(be);
 }
 
-Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, Tensor coarse, float output_scale) const {
-  // The refiner runs channels-last (NHWC): the convolutions read it without conversion. The
-  // layout changes at its ends touch 7 and 4 channels only.
-  const int64_t h = rgb.size(2), w = rgb.size(3);
+Result<Tensor> Refiner::forward(Backend& be, const Tensor& input, Tensor coarse, float output_scale) const {
+  // Channels-last throughout: the plate's colour (the input's first three columns) and the
+  // coarse prediction joined per pixel, then the convolutions read it without conversion.
+  const int64_t h = coarse.size(1), w = coarse.size(2);
   CK_ASSIGN(Tensor x, new_tensor(be, {h * w, 7}));
-  {  // the channels-last parts go as soon as they are joined (117 MB at S = 2048)
-    CK_ASSIGN(const Tensor rgb_px, map_to_tokens(be, rgb));        // (h*w, 3)
-    CK_ASSIGN(const Tensor coarse_px, map_to_tokens(be, coarse));  // (h*w, 4)
-    const Tensor* parts[] = {&rgb_px, &coarse_px};
+  {  // the coarse map goes as soon as it is joined (64 MB at S = 2048)
+    const Tensor rgb = column_slice(input, 0, 3);                  // (h*w, 3) of (h*w, 4)
+    CK_ASSIGN(const Tensor coarse_px, coarse.reshape({h * w, 4}));  // (h*w, 4)
+    const Tensor* parts[] = {&rgb, &coarse_px};
     CK_TRY(be.concat(parts, 1, x));
   }
   coarse = Tensor();
@@ -83,8 +83,6 @@ Result<Tensor> Refiner::forward(Backend& be, const Tensor& rgb, Tensor coarse, f
     CK_ASSIGN(x, b.forward(be, x));
   }
   // (1, h, w, 4); refiner_scale weighs the output, as PyTorch's delta * refiner_scale does.
-  CK_ASSIGN(Tensor delta, final_(be, x, {.output_scale = output_scale}));
-  CK_ASSIGN(delta, delta.reshape({h * w, 4}));
-  return tokens_to_map(be, delta, h, w);  // (1, 4, h, w)
+  return final_(be, x, {.output_scale = output_scale});
 }
 }  // namespace ck

@@ -29,7 +29,9 @@ class Refiner {
   // scale is applied to the final 1x1 convolution's weights, a 64 x 4 copy). `coarse` is
   // let go once copied into the refiner's input: passed by move, its memory is free for the
   // refiner's own maps (67 MB at S = 2048).
-  Result<Tensor> forward(Backend& be, const Tensor& rgb, Tensor coarse, float output_scale = 1.0f) const;
+  // input (S*S, 4): the network's input per pixel (RGB, hint); coarse (1, S, S, 4):
+  // sigmoid of the upsampled logits. -> delta logits (1, S, S, 4), times output_scale.
+  Result<Tensor> forward(Backend& be, const Tensor& input, Tensor coarse, float output_scale = 1.0f) const;
 
  private:
   Conv2d stem_conv_;  // refiner.stem.0

@@ -74,7 +74,7 @@ TEST_F(RefKernels, BicubicQuarterResizeIsTheFourTapFilter) {
 }
 
 TEST_F(RefKernels, BilinearUpsampleUsesHalfPixelCentres) {
-  Tensor x = from({1, 1, 1, 2}, {0, 1}), y = unwrap(Tensor::empty({1, 1, 1, 4}));
+  Tensor x = from({1, 1, 2, 1}, {0, 1}), y = unwrap(Tensor::empty({1, 1, 4, 1}));  // channels-last
   ASSERT_TRUE(ref->resize_bilinear(x, y).ok());
   const float want[] = {0.0f, 0.25f, 0.75f, 1.0f};
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ(y.data<float>()[i], want[i]);

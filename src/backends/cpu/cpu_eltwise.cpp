@@ -39,9 +39,10 @@ Status CpuBackend::do_concat(std::span<const Tensor* const> xs, int axis, Tensor
   int64_t col = 0;
   for (const Tensor* t : xs) {
     const int64_t row = t->size(axis) * inner;
+    const int64_t in_row = axis > 0 ? t->strides()[static_cast<size_t>(axis - 1)] : row;  // columns of a wider tensor
 #pragma omp parallel for schedule(static)
     for (int64_t o = 0; o < outer; ++o) {
-      std::memcpy(y.data<float>() + o * out_row + col, t->data<float>() + o * row,
+      std::memcpy(y.data<float>() + o * out_row + col, t->data<float>() + o * in_row,
                   static_cast<size_t>(row) * sizeof(float));
     }
     col += row;

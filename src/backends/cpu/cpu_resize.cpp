@@ -46,15 +46,13 @@ void resize_separable(const Tensor& x, Tensor& y, const std::vector<Taps<N>>& ty
 }
 }  // namespace
 
-Status CpuBackend::do_resize_bilinear(const Tensor& x, Tensor& y) {
-  resize_separable<2>(x, y, bilinear_taps(x.size(2), y.size(2)), bilinear_taps(x.size(3), y.size(3)));
-  return ok_status();
-}
-
 // Per output row: each input's two source rows blended with the row's taps, then for each
 // output pixel the two columns' taps: the same arithmetic per value as resize_separable
 // (horizontal, then vertical), vectorised over channels; the sums join y in input order.
-Status CpuBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+namespace {
+
+// y = [relu]((accumulate ? y : 0) + up(xs[0]) + up(xs[1]) + ...), channels-last.
+void blend_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu, bool accumulate) {
   const int64_t n = y.size(0), ho = y.size(1), wo = y.size(2), c = y.size(3);
   std::vector<std::vector<Taps<2>>> ty, tx;
   for (const Tensor* x : xs) {
@@ -76,11 +74,27 @@ Status CpuBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Te
           const float* r01 = base + (vy.index[0] * w + vx.index[1]) * c;
           const float* r10 = base + (vy.index[1] * w + vx.index[0]) * c;
           const float* r11 = base + (vy.index[1] * w + vx.index[1]) * c;
+          if (accumulate || i > 0) {
 #pragma omp simd
-          for (int64_t ch = 0; ch < c; ++ch) {
-            const float top = vx.weight[0] * r00[ch] + vx.weight[1] * r01[ch];
-            const float bottom = vx.weight[0] * r10[ch] + vx.weight[1] * r11[ch];
-            out[ch] += vy.weight[0] * top + vy.weight[1] * bottom;
+            for (int64_t ch = 0; ch < c; ++ch) {
+              const float top = vx.weight[0] * r00[ch] + vx.weight[1] * r01[ch];
+              const float bottom = vx.weight[0] * r10[ch] + vx.weight[1] * r11[ch];
+              out[ch] += vy.weight[0] * top + vy.weight[1] * bottom;
+            }
+          } else {
+            // A plain resize: each sum written as a running sum from zero, the same expressions
+            // (and so the same contractions) as a separable resize's row and column passes.
+#pragma omp simd
+            for (int64_t ch = 0; ch < c; ++ch) {
+              float top = 0.0f, bottom = 0.0f, value = 0.0f;
+              top += vx.weight[0] * r00[ch];
+              top += vx.weight[1] * r01[ch];
+              bottom += vx.weight[0] * r10[ch];
+              bottom += vx.weight[1] * r11[ch];
+              value += vy.weight[0] * top;
+              value += vy.weight[1] * bottom;
+              out[ch] = value;
+            }
           }
         }
         if (relu) {
@@ -90,6 +104,18 @@ Status CpuBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Te
       }
     }
   }
+}
+
+}  // namespace
+
+Status CpuBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+  blend_resized_bilinear(xs, y, relu, /*accumulate=*/true);
+  return ok_status();
+}
+
+Status CpuBackend::do_resize_bilinear(const Tensor& x, Tensor& y) {
+  const Tensor* xs[] = {&x};
+  blend_resized_bilinear(xs, y, /*relu=*/false, /*accumulate=*/false);
   return ok_status();
 }
 

@@ -32,8 +32,9 @@ Status ReferenceBackend::do_concat(std::span<const Tensor* const> xs, int axis, 
   int64_t col = 0;
   for (const Tensor* t : xs) {
     const int64_t row = t->size(axis) * inner;
+    const int64_t in_row = axis > 0 ? t->strides()[static_cast<size_t>(axis - 1)] : row;  // columns of a wider tensor
     for (int64_t o = 0; o < outer; ++o) {
-      for (int64_t i = 0; i < row; ++i) y.data<float>()[o * out_row + col + i] = t->data<float>()[o * row + i];
+      for (int64_t i = 0; i < row; ++i) y.data<float>()[o * out_row + col + i] = t->data<float>()[o * in_row + i];
     }
     col += row;
   }

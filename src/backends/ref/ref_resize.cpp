@@ -31,13 +31,13 @@ void resize_separable(const Tensor& x, Tensor& y, const std::vector<Taps<N>>& ty
 }
 }  // namespace
 
-Status ReferenceBackend::do_resize_bilinear(const Tensor& x, Tensor& y) {
-  resize_separable<2>(x, y, bilinear_taps(x.size(2), y.size(2)), bilinear_taps(x.size(3), y.size(3)));
-  return ok_status();
-}
 
-Status ReferenceBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+namespace {
+
+// y = [relu]((accumulate ? y : 0) + up(xs[0]) + up(xs[1]) + ...), channels-last.
+void blend_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu, bool accumulate) {
   const int64_t n = y.size(0), ho = y.size(1), wo = y.size(2), c = y.size(3);
+  if (!accumulate) std::fill_n(y.data<float>(), y.numel(), 0.0f);
   for (const Tensor* x : xs) {
     const auto ty = bilinear_taps(x->size(1), ho), tx = bilinear_taps(x->size(2), wo);
     const int64_t h = x->size(1), w = x->size(2);
@@ -65,6 +65,18 @@ Status ReferenceBackend::do_add_resized_bilinear(std::span<const Tensor* const> 
   if (relu) {
     for (int64_t i = 0; i < y.numel(); ++i) y.data<float>()[i] = std::max(0.0f, y.data<float>()[i]);
   }
+}
+
+}  // namespace
+
+Status ReferenceBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+  blend_resized_bilinear(xs, y, relu, /*accumulate=*/true);
+  return ok_status();
+}
+
+Status ReferenceBackend::do_resize_bilinear(const Tensor& x, Tensor& y) {
+  const Tensor* xs[] = {&x};
+  blend_resized_bilinear(xs, y, /*relu=*/false, /*accumulate=*/false);
   return ok_status();
 }
 
