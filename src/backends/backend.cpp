@@ -6,7 +6,6 @@ namespace ck {
 
 std::string_view unary_op_name(UnaryOp op) {
   switch (op) {
-    case UnaryOp::kRelu: return "relu";
     case UnaryOp::kGelu: return "gelu";
     case UnaryOp::kSigmoid: return "sigmoid";
   }

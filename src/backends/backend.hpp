@@ -15,7 +15,9 @@
 
 namespace ck {
 
-enum class UnaryOp { kRelu, kGelu, kSigmoid };
+// Element-wise functions the network applies on their own (ReLUs are fused into the ops
+// that precede them).
+enum class UnaryOp { kGelu, kSigmoid };
 std::string_view unary_op_name(UnaryOp op);
 
 // Memory layout of image-like tensors. NCHW maps have shape (N, C, H, W); NHWC maps have

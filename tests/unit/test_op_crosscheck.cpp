@@ -41,8 +41,9 @@ TEST(OpCrossCheck, OptimisedCpuKernelsMatchReferenceOnModelShapes) {
   }
 }
 
-// Large maps are convolved in bands of rows; small band sizes force many bands (and bands
-// of a single row) on test-sized maps, covering the halo and border-padding arithmetic.
+// In place, maps are convolved in bands of rows; small band sizes force many bands (and bands
+// of a single row) on test-sized maps, covering the halo and border-padding arithmetic. The
+// network's convolutions, all channels-last.
 TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
   auto ref = make_reference_backend();
   cpu::CpuBackend cpu;
@@ -58,26 +59,28 @@ TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
     for (size_t band_bytes : {size_t{1}, size_t{20000}, size_t{200000}}) {
       SCOPED_TRACE(testing::Message() << c.c << "->" << c.o << " k" << c.k << " dilation " << c.p.dilation
                                       << " stride " << c.p.stride << " band bytes " << band_bytes);
-      Tensor x = random_tensor({1, c.c, c.h, c.w}, seed++), w = random_tensor({c.o, c.c, c.k, c.k}, seed++, -0.2f, 0.2f),
+      Conv2dParams p = c.p;
+      p.layout = Layout::kNHWC;
+      Tensor x = random_tensor({1, c.h, c.w, c.c}, seed++), w = random_tensor({c.o, c.c, c.k, c.k}, seed++, -0.2f, 0.2f),
              b = random_tensor({c.o}, seed++);
-      const Shape out = conv2d_output_shape(x.shape(), w.shape(), c.p);
+      const Shape out = conv2d_output_shape(x.shape(), w.shape(), p);
       Tensor expected = unwrap(Tensor::empty(out));
       GuardedTensor got(out);
-      ASSERT_TRUE(ref->conv2d(x, w, &b, c.p, expected).ok());
+      ASSERT_TRUE(ref->conv2d(x, w, &b, p, expected).ok());
       cpu.set_conv_band_bytes(band_bytes);
-      const Status st = cpu.conv2d(x, w, &b, c.p, got.tensor());
+      const Status st = cpu.conv2d(x, w, &b, p, got.tensor());
       ASSERT_TRUE(st.ok()) << st.error().message;
       EXPECT_LE(nmse(got.tensor(), expected), kMaxNmse);
       EXPECT_TRUE(got.guards_intact());
       if (out == x.shape()) {  // same shape: the in-place path too
-        GuardedTensor inout({1, c.c, c.h, c.w});
+        GuardedTensor inout(x.shape());
         std::memcpy(inout.tensor().raw(), x.raw(), x.nbytes());
-        const Status sti = cpu.conv2d(inout.tensor(), w, &b, c.p, inout.tensor());
+        const Status sti = cpu.conv2d(inout.tensor(), w, &b, p, inout.tensor());
         ASSERT_TRUE(sti.ok()) << sti.error().message;
         EXPECT_LE(nmse(inout.tensor(), expected), kMaxNmse) << "in place";
         EXPECT_TRUE(inout.guards_intact());
         Tensor ref_inout = unwrap(x.clone());
-        ASSERT_TRUE(ref->conv2d(ref_inout, w, &b, c.p, ref_inout).ok());
+        ASSERT_TRUE(ref->conv2d(ref_inout, w, &b, p, ref_inout).ok());
         EXPECT_LE(nmse(ref_inout, expected), 1e-14) << "reference in place";
       }
     }

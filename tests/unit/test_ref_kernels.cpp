@@ -176,24 +176,24 @@ TEST(BackendErrors, FusedOperandsAreChecked) {
     Tensor wrong = random_tensor({4, 5}, 3);
     expect_error(be->linear(x, w, nullptr, y, {.residual = &wrong}), "residual");
     expect_error(be->linear(x, w, nullptr, y, {.residual = &y}), "must not be the output");
-    // group_norm: statistics of another grouping or sample count.
-    Tensor map = random_tensor({1, 16, 5, 5}, 4), gamma = random_tensor({16}, 5), beta = random_tensor({16}, 6);
+    // group_norm (channels-last, as the network runs): statistics of another grouping or sample count.
+    Tensor map = random_tensor({1, 5, 5, 16}, 4), gamma = random_tensor({16}, 5), beta = random_tensor({16}, 6);
     Tensor out = unwrap(Tensor::empty(map.shape()));
     GroupStats stats;
-    ASSERT_TRUE(be->group_stats(map, 4, Layout::kNCHW, stats).ok());
-    expect_error(be->group_norm(map, 8, gamma, beta, 1e-5f, out, Layout::kNCHW, false, nullptr, &stats),
+    ASSERT_TRUE(be->group_stats(map, 4, Layout::kNHWC, stats).ok());
+    expect_error(be->group_norm(map, 8, gamma, beta, 1e-5f, out, Layout::kNHWC, false, nullptr, &stats),
                  "statistics of 4 groups for 8");
     GroupStats short_stats = stats;
     short_stats.host.var.pop_back();
-    expect_error(be->group_norm(map, 4, gamma, beta, 1e-5f, out, Layout::kNCHW, false, nullptr, &short_stats),
+    expect_error(be->group_norm(map, 4, gamma, beta, 1e-5f, out, Layout::kNHWC, false, nullptr, &short_stats),
                  "statistics");
-    expect_error(be->group_stats(map, 3, Layout::kNCHW, stats), "do not split into 3 groups");
+    expect_error(be->group_stats(map, 3, Layout::kNHWC, stats), "do not split into 3 groups");
     // conv2d: an input norm without weights, output groups that do not divide the channels.
-    Tensor cw = random_tensor({16, 16, 3, 3}, 7), cy = unwrap(Tensor::empty({1, 16, 5, 5}));
+    Tensor cw = random_tensor({16, 16, 3, 3}, 7), cy = unwrap(Tensor::empty({1, 5, 5, 16}));
     const ConvInputNorm no_weights{&stats, nullptr, &beta, 1e-5f, false};
-    expect_error(be->conv2d(map, cw, nullptr, {1, 1, 1}, cy, {.input_norm = &no_weights}), "input norm");
+    expect_error(be->conv2d(map, cw, nullptr, {1, 1, 1, Layout::kNHWC}, cy, {.input_norm = &no_weights}), "input norm");
     GroupStats got;
-    expect_error(be->conv2d(map, cw, nullptr, {1, 1, 1}, cy, {.output_stats = &got, .output_groups = 3}),
+    expect_error(be->conv2d(map, cw, nullptr, {1, 1, 1, Layout::kNHWC}, cy, {.output_stats = &got, .output_groups = 3}),
                  "do not split into 3 groups");
     // add_resized_bilinear: another channel count; the output as an input.
     Tensor nhwc = random_tensor({1, 8, 8, 16}, 8), other = random_tensor({1, 4, 4, 12}, 9);

@@ -64,7 +64,6 @@ class CpuBackend final : public Backend {
   Status global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out);
   static bool pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p);
   Status conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
-  Status conv2d_nchw_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y);
   // The Winograd path's result, or nothing when it does not apply: the caller then takes
   // another path.
   std::optional<Status> try_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,

@@ -1,5 +1,5 @@
-// 1x1 convolutions to a few output channels (the refiner's final 64 -> 4 projection on its
-// channels-last map, the decoders' 256 -> 1 and 256 -> 3 classifiers on NCHW maps): every
+// 1x1 convolutions to a few output channels (the refiner's final 64 -> 4 projection and the
+// decoders' 512 -> 4 classifier, on channels-last maps): every
 // pixel is a handful of dot products over its channels. oneDNN's kernels are built for wide
 // outputs and take three to five times as long here; this is one pass over the input at
 // memory speed. Each pixel's sums run in one fixed order (channel by channel), so the result
@@ -17,34 +17,6 @@ constexpr int64_t kMaxOutputs = 8;
 bool CpuBackend::pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
   return w.dtype() == DType::F32 && w.size(2) == 1 && w.size(3) == 1 && p.stride == 1 && p.padding == 0 &&
          w.size(0) <= kMaxOutputs && x.dtype() == DType::F32;
-}
-
-Status CpuBackend::conv2d_nchw_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias,
-                                                     Tensor& y) {
-  const int64_t n = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3), o = w.size(0);
-  if (x.raw() == y.raw()) return err(ErrorCode::kUnsupported, "conv2d: 1x1 NCHW in place");
-  constexpr int64_t kSpan = 1024;  // pixels per work item: its o output rows stay in cache
-  const int64_t spans = (hw + kSpan - 1) / kSpan;
-  const float* const ws = w.data<float>();
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t sp = 0; sp < spans; ++sp) {
-      const int64_t p0 = sp * kSpan, len = std::min(kSpan, hw - p0);
-      const float* in = x.data<float>() + b * c * hw + p0;
-      float* out = y.data<float>() + b * o * hw + p0;
-      for (int64_t k = 0; k < o; ++k) std::fill_n(out + k * hw, len, bias ? bias->data<float>()[k] : 0.0f);
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const float* row = in + ch * hw;
-        for (int64_t k = 0; k < o; ++k) {
-          const float wk = ws[k * c + ch];
-          float* dst = out + k * hw;
-#pragma omp simd
-          for (int64_t i = 0; i < len; ++i) dst[i] += wk * row[i];
-        }
-      }
-    }
-  }
-  return ok_status();
 }
 
 Status CpuBackend::conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias,

@@ -124,9 +124,8 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
     std::lock_guard<std::mutex> lock(ctx.mutex);
     auto it = ctx.convs.find(key.str());
     if (it == ctx.convs.end()) {
-      // NHWC activations are used as they are (oneDNN's fastest kernels read them directly);
-      // for NCHW, let oneDNN pick its blocked layout: plain NCHW would push it onto im2col.
-      const tag act = p.layout == Layout::kNHWC ? tag::nhwc : tag::any;
+      // NHWC activations are used as they are (oneDNN's fastest kernels read them directly).
+      const tag act = tag::nhwc;
       memory::desc src_md(user_src_md.dims(), dnnl_type(w.dtype()), act);
       memory::desc wei_md(dims_of(w), dnnl_type(w.dtype()), tag::any);
       memory::desc dst_md(user_dst_md.dims(), dt::f32, act);
@@ -212,71 +211,14 @@ Status CpuBackend::supports(OpKind op, DType dtype) const {
              "' here: it needs a CPU with AVX512-BF16 (use fp32)");
 }
 
-// Large maps are convolved in bands of output rows. oneDNN works on its blocked layout and
-// converts src and dst to it; for a whole 64-channel map at 2048 x 2048 those copies would
-// hold 2 GiB at once, per band they hold a few tens of MB. Each band reads its input rows
-// plus the kernel's halo straight out of the full NCHW tensors (strided views, no copies);
-// zero padding applies only where the band meets the image border.
-//
-// In place (y is x), each band's input rows are first copied into a band buffer, and the
-// rows above the next band that this band is about to overwrite are kept aside for it: the
-// convolution needs no second full-size map.
+// The network runs channels-last, so the CPU backend convolves NHWC maps only (NCHW
+// convolutions are the reference backend's, for tests).
 Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
-  if (p.layout == Layout::kNHWC) return conv2d_nhwc(x, w, bias, p, y);
-  if (pointwise_few_outputs_applies(x, w, p) && x.raw() != y.raw()) {
-    return conv2d_nchw_pointwise_few_outputs(x, w, bias, y);
+  if (p.layout != Layout::kNHWC) {
+    return err(ErrorCode::kUnsupported, "backend 'cpu' convolves channels-last (NHWC) maps only");
   }
-  if (w.dtype() != DType::F32) {
-    return err(ErrorCode::kUnsupported, "conv2d: BF16 weights need NHWC maps on backend 'cpu'");
-  }
-  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), wd = x.size(3);
-  const int64_t o = y.size(1), ho = y.size(2), wo = y.size(3), k = w.size(2);
-  const bool in_place = x.raw() == y.raw();
-  const int64_t row_bytes = static_cast<int64_t>(sizeof(float)) * n * (c * wd * p.stride + o * wo);
-  const int64_t band = std::clamp<int64_t>(static_cast<int64_t>(conv_band_bytes_) / row_bytes, 1, ho);
-  const int64_t reach = p.dilation * (k - 1);  // input rows a band needs beyond its own
-  float* band_input = nullptr;  // in place only: this band's rows; `carried`: rows kept for the next
-  std::vector<float> carried;
-  std::shared_ptr<void> prepared_weights;  // reordered by the first band, reused by the rest
-  if (in_place) {
-    if (n != 1) return err(ErrorCode::kUnsupported, "conv2d in place: batch size must be 1");
-    CK_ASSIGN(void* const buffer, scratch(static_cast<size_t>(c * (band + reach) * wd) * sizeof(float)));
-    band_input = static_cast<float*>(buffer);
-  }
-  for (int64_t r0 = 0; r0 < ho; r0 += band) {
-    const int64_t r1 = std::min(ho, r0 + band);
-    const int64_t in0 = r0 * p.stride - p.padding;                   // first input row, may be < 0
-    const int64_t in1 = (r1 - 1) * p.stride - p.padding + reach + 1;  // one past the last
-    const int64_t pad_top = std::max<int64_t>(0, -in0), pad_bottom = std::max<int64_t>(0, in1 - h);
-    const int64_t first = std::max<int64_t>(0, in0), rows = std::min(h, in1) - first;
-    memory::desc src_md({n, c, rows, wd}, dt::f32, memory::dims{c * h * wd, h * wd, wd, 1});
-    float* src = x.data<float>() + first * wd;
-    if (in_place) {
-      // Rows above r0 were overwritten by earlier bands: they come from `carried`.
-      const int64_t kept = std::max<int64_t>(0, r0 - first);
-      for (int64_t ch = 0; ch < c; ++ch) {
-        float* dst_rows = band_input + ch * rows * wd;
-        if (kept > 0) std::copy_n(carried.data() + ch * kept * wd, kept * wd, dst_rows);
-        std::copy_n(x.data<float>() + (ch * h + first + kept) * wd, (rows - kept) * wd, dst_rows + kept * wd);
-      }
-      // Keep the rows of this band's input the next band needs and this band overwrites.
-      const int64_t next_first = std::max<int64_t>(0, r1 * p.stride - p.padding);
-      const int64_t next_kept = std::max<int64_t>(0, std::min(r1, first + rows) - next_first);
-      carried.resize(static_cast<size_t>(c * next_kept * wd));
-      for (int64_t ch = 0; ch < c; ++ch) {
-        std::copy_n(band_input + (ch * rows + (next_first - first)) * wd, next_kept * wd,
-                    carried.data() + ch * next_kept * wd);
-      }
-      src_md = memory::desc({n, c, rows, wd}, dt::f32, memory::dims{c * rows * wd, rows * wd, wd, 1});
-      src = band_input;
-    }
-    const memory::desc dst_md({n, o, r1 - r0, wo}, dt::f32, memory::dims{o * ho * wo, ho * wo, wo, 1});
-    float* dst = y.data<float>() + r0 * wo;
-    CK_TRY(run_conv(*dnnl_, src_md, src, w, bias, p, {pad_top, p.padding}, {pad_bottom, p.padding}, dst_md, dst,
-                    &prepared_weights));
-  }
-  return ok_status();
+  return conv2d_nhwc(x, w, bias, p, y);
 }
 
 Result<void*> CpuBackend::scratch(size_t bytes) {
@@ -293,9 +235,12 @@ Result<void*> CpuBackend::scratch(size_t bytes) {
   return static_cast<void*>(scratch_.get());
 }
 
-// NHWC: no layout conversion at all, so one call covers the whole map. In place, bands of
-// rows work as above, each band's input (a contiguous run of rows) copied aside first. With
-// BF16 weights the input is rounded to bf16 on its way into the band (or whole-map) buffer.
+// NHWC: no layout conversion at all, so one call covers the whole map. In place (y is x), the
+// map is convolved in bands of output rows: each band's input rows (a contiguous run, plus
+// the kernel's halo) are copied aside first, and the rows the next band needs that this band
+// overwrites are kept for it, so no second full-size map is needed; zero padding applies
+// only where a band meets the image border. With BF16 weights the input is rounded to bf16
+// on its way into the band (or whole-map) buffer.
 Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                Tensor& y) {
   const int64_t n = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);

@@ -13,10 +13,6 @@ Status CpuBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
   const float* in = x.data<float>();
   float* out = y.data<float>();
   switch (op) {
-    case UnaryOp::kRelu:
-#pragma omp parallel for simd schedule(static)
-      for (int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
-      break;
     case UnaryOp::kGelu:
 #pragma omp parallel for simd schedule(static)
       for (int64_t i = 0; i < n; ++i) out[i] = 0.5f * in[i] * (1.0f + fast_erf(in[i] * 0.70710678118654752f));

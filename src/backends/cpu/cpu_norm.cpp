@@ -1,4 +1,4 @@
-// LayerNorm, GroupNorm and BatchNorm. Statistics are two-pass (mean, then squared deviations)
+// LayerNorm and GroupNorm (channels-last). Statistics are two-pass (mean, then squared deviations)
 // with float partial sums folded into double, so large images do not lose precision.
 #include <cmath>
 #include <vector>
@@ -33,12 +33,6 @@ double blocked_sq_dev(const float* p, int64_t n, float mean) {
     total += s;
   }
   return total;
-}
-
-// y[i] = x[i] * a + b over n contiguous elements.
-void affine(const float* x, float* y, int64_t n, float a, float b) {
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * a + b;
 }
 
 }  // namespace
@@ -111,25 +105,6 @@ void nhwc_group_stats(const float* xb, int64_t hw, int64_t c, int groups, double
   }
 }
 
-// NCHW: per channel (in parallel), then summed per group in channel order.
-void nchw_group_stats(const float* xb, int64_t hw, int64_t c, int groups, double* mean_out, double* var_out) {
-  const int64_t cg = c / groups;
-  std::vector<double> per_channel(static_cast<size_t>(cg));
-  for (int64_t g = 0; g < groups; ++g) {
-    const float* base = xb + g * cg * hw;
-#pragma omp parallel for schedule(static)
-    for (int64_t ch = 0; ch < cg; ++ch) per_channel[static_cast<size_t>(ch)] = blocked_sum(base + ch * hw, hw);
-    double sum = 0.0;
-    for (const double v : per_channel) sum += v;
-    const auto mean = static_cast<float>(sum / static_cast<double>(cg * hw));
-#pragma omp parallel for schedule(static)
-    for (int64_t ch = 0; ch < cg; ++ch) per_channel[static_cast<size_t>(ch)] = blocked_sq_dev(base + ch * hw, hw, mean);
-    double sq = 0.0;
-    for (const double v : per_channel) sq += v;
-    mean_out[g] = mean;
-    var_out[g] = sq / static_cast<double>(cg * hw);
-  }
-}
 }  // namespace
 
 void group_norm_affine(const GroupStats& stats, int64_t sample, const float* weight, const float* bias, float eps,
@@ -144,7 +119,8 @@ void group_norm_affine(const GroupStats& stats, int64_t sample, const float* wei
 }
 
 Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
-  const bool nhwc = layout == Layout::kNHWC;
+  // The network's GroupNorms (the refiner's) run channels-last.
+  if (layout != Layout::kNHWC) return err(ErrorCode::kUnsupported, "backend 'cpu' normalises NHWC maps only");
   const auto [n, c, hw] = map_dims(x, layout);
   stats.groups = groups;
   stats.host.mean.assign(static_cast<size_t>(n * groups), 0.0);
@@ -153,11 +129,7 @@ Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, Gr
     const float* xb = x.data<float>() + b * hw * c;
     double* mean = stats.host.mean.data() + b * groups;
     double* var = stats.host.var.data() + b * groups;
-    if (nhwc) {
-      nhwc_group_stats(xb, hw, c, groups, mean, var);
-    } else {
-      nchw_group_stats(xb, hw, c, groups, mean, var);
-    }
+    nhwc_group_stats(xb, hw, c, groups, mean, var);
   }
   return ok_status();
 }
@@ -166,7 +138,7 @@ Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, Gr
 Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
                                  Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats& stats) {
   (void)groups;  // the statistics carry the grouping
-  const bool nhwc = layout == Layout::kNHWC;
+  if (layout != Layout::kNHWC) return err(ErrorCode::kUnsupported, "backend 'cpu' normalises NHWC maps only");
   const auto [n, c, hw] = map_dims(x, layout);
   std::vector<float> scale(static_cast<size_t>(c)), offset(static_cast<size_t>(c));
   for (int64_t b = 0; b < n; ++b) {
@@ -174,18 +146,14 @@ Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weig
     const float* xb = x.data<float>() + b * hw * c;
     float* yb = y.data<float>() + b * hw * c;
     const float* rb = residual ? residual->data<float>() + b * hw * c : nullptr;
-    // A row is one pixel's channels (NHWC) or one channel's pixels (NCHW).
-    const int64_t rows = nhwc ? hw : c, len = nhwc ? c : hw;
+    // A row is one pixel's channels.
+    const int64_t rows = hw, len = c;
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r) {
       const float* v = xb + r * len;
       float* out = yb + r * len;
-      if (nhwc) {
 #pragma omp simd
-        for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
-      } else {
-        affine(v, out, hw, scale[r], offset[r]);
-      }
+      for (int64_t ch = 0; ch < c; ++ch) out[ch] = v[ch] * scale[ch] + offset[ch];
       if (rb) {
         const float* res = rb + r * len;
 #pragma omp simd

@@ -14,7 +14,6 @@ Status ReferenceBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
     const double v = x.data<float>()[i];
     double r = 0.0;
     switch (op) {
-      case UnaryOp::kRelu: r = v > 0.0 ? v : 0.0; break;
       case UnaryOp::kGelu: r = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); break;
       case UnaryOp::kSigmoid: r = 1.0 / (1.0 + std::exp(-v)); break;
     }
