@@ -19,6 +19,16 @@
 
 namespace ck::test {
 
+// An NCHW (1, C, H, W) tensor as the channels-last (1, H, W, C) the network takes.
+inline Tensor channels_last(const Tensor& nchw) {
+  const int64_t c = nchw.size(1), h = nchw.size(2), w = nchw.size(3);
+  Tensor out = Tensor::empty({1, h, w, c}).value();
+  for (int64_t ch = 0; ch < c; ++ch) {
+    for (int64_t i = 0; i < h * w; ++i) out.data<float>()[i * c + ch] = nchw.data<float>()[ch * h * w + i];
+  }
+  return out;
+}
+
 inline std::string fixture_path(const std::string& name) { return std::string(CK_FIXTURES_DIR) + "/" + name; }
 // The bundled sample plate and hint (samples/ at the repository root).
 inline std::string sample_path(const std::string& name) { return std::string(CK_FIXTURES_DIR) + "/../../samples/" + name; }

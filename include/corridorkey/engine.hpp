@@ -75,11 +75,13 @@ class NetworkObserver {
   virtual void on_stage_time(const std::string& stage, double seconds) {}
 };
 
-// The network's outputs at S x S, planar float32.
+// The network's outputs at S x S, planar float32, in the engine's own memory (no copy): valid
+// while this object lives; dropping it gives the memory back for the next evaluation.
 struct NetworkOutput {
   int size = 0;
-  std::vector<float> alpha;  // (1, S, S)
-  std::vector<float> fg;     // (3, S, S)
+  const float* alpha = nullptr;  // (1, S, S)
+  const float* fg = nullptr;     // (3, S, S)
+  std::shared_ptr<const void> storage;
 };
 
 class Engine {
@@ -94,8 +96,9 @@ class Engine {
   Result<FrameResult> process_frame(const ImageView& plate, const ImageView& hint, const FrameOptions& options,
                                     NetworkObserver* observer = nullptr);
 
-  // The network alone on an S x S input: (1, 4, S, S) float32 NCHW, ImageNet-normalised RGB
-  // and the raw hint, as process_frame feeds it. refiner_scale as in FrameOptions.
+  // The network alone on an S x S input: (1, S, S, 4) float32 channels-last (per pixel:
+  // ImageNet-normalised RGB and the raw hint), as process_frame feeds it; the `input` stage
+  // tensor is the same values in NCHW. refiner_scale as in FrameOptions.
   Result<NetworkOutput> run_network(const float* input, float refiner_scale = 1.0f,
                                     NetworkObserver* observer = nullptr);
 

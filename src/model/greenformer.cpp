@@ -78,22 +78,21 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
   const BufferPool::FrameScope frame;
   Backend& be = *backend_;
   const int64_t s = img_size();
-  // The network runs channels-last; NCHW is only where stage tensors are: the input as given,
-  // the outputs, and the copies an observer asks for.
+  // The network runs channels-last; NCHW is only where stage tensors are: the outputs, and
+  // the copies an observer asks for.
   auto keep = [&](const char* name, const Tensor& nhwc, int64_t c0, int64_t n) -> Status {
     if (!stages) return ok_status();
     CK_ASSIGN(const Tensor map, nchw_copy(be, nhwc));
     (*stages)[name] = channel_slice(map, c0, n);
     return ok_status();
   };
-  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != 4 || x.size(2) != s || x.size(3) != s) {
-    return err(ErrorCode::kInvalidArgument, "network input is ", shape_str(x.shape()), ", expected (1, 4, ", s, ", ",
-               s, ")");
+  if (x.dim() != 4 || x.size(0) != 1 || x.size(1) != s || x.size(2) != s || x.size(3) != 4) {
+    return err(ErrorCode::kInvalidArgument, "network input is ", shape_str(x.shape()), ", expected (1, ", s, ", ", s,
+               ", 4) channels-last");
   }
-  if (stages) (*stages)["input"] = x;
-  CK_ASSIGN(const Tensor input, map_to_tokens(be, x));  // (S*S, 4): RGB and hint per pixel
-  CK_ASSIGN(const Tensor input_map, input.reshape({1, s, s, 4}));
-  CK_ASSIGN(const Tensor logits, encode_and_decode(input_map, stages, clock));  // (1, S/4, S/4, 4)
+  CK_TRY(keep("input", x, 0, 4));
+  CK_ASSIGN(const Tensor input, x.reshape({s * s, 4}));  // RGB and hint per pixel
+  CK_ASSIGN(const Tensor logits, encode_and_decode(x, stages, clock));  // (1, S/4, S/4, 4)
 
   // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
   // side by side in one (1, S, S, 4) map, which is also the refiner's second input.

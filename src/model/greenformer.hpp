@@ -40,7 +40,8 @@ class GreenFormer {
   static Result<GreenFormer> create(const StateDict& weights, int img_size, Backend& backend,
                                     Precision precision = Precision::kFP32);
 
-  // x (1, 4, S, S). When `stages` is given, every intermediate is stored in it as well.
+  // x (1, S, S, 4) channels-last. When `stages` is given, every intermediate is stored in it
+  // as well (NCHW copies).
   // `refiner_scale` multiplies the refiner's delta logits (after its x10); 0 skips the
   // refiner and returns the coarse prediction.
   // With a clock, laps are marked: patch_embed, stage0..stage3, decoders, refiner (which

@@ -1,5 +1,7 @@
 #include "model/layers.hpp"
 
+#include <initializer_list>
+
 namespace ck {
 
 Result<Tensor> WeightReader::get(const std::string& name, const Shape& expected_shape) const {
@@ -46,25 +48,17 @@ Status upload_weight(Backend& be, Tensor& t) {
   return ok_status();
 }
 
-Status Linear::upload_to(Backend& be) {
-  CK_TRY(upload_weight(be, weight));
-  return upload_weight(be, bias);
+namespace {
+Status upload_weights(Backend& be, std::initializer_list<Tensor*> tensors) {
+  for (Tensor* t : tensors) CK_TRY(upload_weight(be, *t));
+  return ok_status();
 }
+}  // namespace
 
-Status LayerNorm::upload_to(Backend& be) {
-  CK_TRY(upload_weight(be, weight));
-  return upload_weight(be, bias);
-}
-
-Status Conv2d::upload_to(Backend& be) {
-  CK_TRY(upload_weight(be, weight));
-  return upload_weight(be, bias);
-}
-
-Status GroupNorm::upload_to(Backend& be) {
-  CK_TRY(upload_weight(be, weight));
-  return upload_weight(be, bias);
-}
+Status Linear::upload_to(Backend& be) { return upload_weights(be, {&weight, &bias}); }
+Status LayerNorm::upload_to(Backend& be) { return upload_weights(be, {&weight, &bias}); }
+Status Conv2d::upload_to(Backend& be) { return upload_weights(be, {&weight, &bias}); }
+Status GroupNorm::upload_to(Backend& be) { return upload_weights(be, {&weight, &bias}); }
 
 Status Linear::to_bf16() {
   CK_ASSIGN(weight, weight.to(DType::BF16));

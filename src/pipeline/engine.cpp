@@ -189,13 +189,17 @@ Result<NetworkOutput> Engine::run_network(const float* input, float refiner_scal
     const ThreadCountScope threads(impl_->options.threads);
     const int64_t s = impl_->options.img_size;
     // The caller's buffer, viewed (the network never writes its input).
-    const Tensor x = Tensor::wrap(const_cast<float*>(input), {1, 4, s, s}, DType::F32, nullptr);
+    const Tensor x = Tensor::wrap(const_cast<float*>(input), {1, s, s, 4}, DType::F32, nullptr);
     CK_ASSIGN(const GreenFormerOutput out,
               impl_->forward(x, impl_->options.use_refiner ? refiner_scale : 0.0f, observer));
     NetworkOutput result;
     result.size = static_cast<int>(s);
-    result.alpha.assign(out.alpha.data<float>(), out.alpha.data<float>() + s * s);
-    result.fg.assign(out.fg.data<float>(), out.fg.data<float>() + 3 * s * s);
+    result.alpha = out.alpha.data<float>();
+    result.fg = out.fg.data<float>();
+    result.storage = out.alpha.owner();  // one (1, 4, S, S) map holds both
+    if (out.fg.owner() != out.alpha.owner()) {
+      return err(ErrorCode::kInternal, "run_network: alpha and fg are not one map");
+    }
     return result;
   });
 }

@@ -76,12 +76,12 @@ Planar prepare_network_planes(const Planar& plate, const Planar& hint, int img_s
 }
 
 Result<Tensor> normalise_network_input(const Planar& planes) {
-  CK_ASSIGN(Tensor x, Tensor::empty({1, 4, planes.height, planes.width}));
+  CK_ASSIGN(Tensor x, Tensor::empty({1, planes.height, planes.width, 4}));
   const size_t n = planes.plane_size();
   for (int c = 0; c < 4; ++c) {
     const float* src = planes.plane(c);
-    float* dst = x.data<float>() + c * n;
-    for (size_t i = 0; i < n; ++i) dst[i] = c < 3 ? (src[i] - kImagenetMean[c]) / kImagenetStd[c] : src[i];
+    float* dst = x.data<float>() + c;
+    for (size_t i = 0; i < n; ++i) dst[4 * i] = c < 3 ? (src[i] - kImagenetMean[c]) / kImagenetStd[c] : src[i];
   }
   return x;
 }

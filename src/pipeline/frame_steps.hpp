@@ -18,7 +18,7 @@ Result<Planar> view_to_planar(const ImageView& view, int first, int count, const
 // encoded to sRGB.
 Planar prepare_network_planes(const Planar& plate, const Planar& hint, int img_size, bool input_is_linear);
 
-// The four network planes ImageNet-normalised into the (1, 4, S, S) input tensor.
+// The four network planes ImageNet-normalised into the (1, S, S, 4) channels-last input tensor.
 Result<Tensor> normalise_network_input(const Planar& planes);
 
 // From the network's S x S alpha (1 plane) and fg (3 planes) to every output at width x height.

@@ -16,7 +16,7 @@ StageTensors run_network(const StateDict& weights, const StageTensors& fixture, 
   const int s = static_cast<int>(fixture.at("input").size(2));
   GreenFormer net = unwrap(GreenFormer::create(weights, s, be, precision));
   StageTensors got;
-  unwrap(net.forward(fixture.at("input"), &got));
+  unwrap(net.forward(channels_last(fixture.at("input")), &got));
   return got;
 }
 
@@ -50,7 +50,7 @@ TEST(FullSizeNetworkParity, LaterFramesFromThePlannedArenaGiveTheSameResult) {
   const StageTensors fixture = unwrap(read_safetensors(fixture_path("fullsize/stages_s256.safetensors"))).tensors;
   auto be = make_cpu_backend();
   GreenFormer net = unwrap(GreenFormer::create(weights, 256, *be));
-  const Tensor& x = fixture.at("input");
+  const Tensor x = channels_last(fixture.at("input"));
   const GreenFormerOutput first = unwrap(net.forward(x));
   const uint64_t planned_before = BufferPool::instance().stats().planned;
   for (int frame = 2; frame <= 3; ++frame) {
@@ -102,9 +102,9 @@ TEST(NetworkErrors, BadSizesAndWeightsAreReported) {
   EXPECT_NE(r.error().message.find("multiple of 32"), std::string::npos) << r.error().message;
 
   GreenFormer net = unwrap(GreenFormer::create(weights, 64, *be));
-  auto wrong_input = net.forward(unwrap(Tensor::zeros({1, 4, 96, 96})));
+  auto wrong_input = net.forward(unwrap(Tensor::zeros({1, 96, 96, 4})));
   ASSERT_FALSE(wrong_input.ok());
-  EXPECT_NE(wrong_input.error().message.find("(1, 4, 64, 64)"), std::string::npos) << wrong_input.error().message;
+  EXPECT_NE(wrong_input.error().message.find("(1, 64, 64, 4)"), std::string::npos) << wrong_input.error().message;
 
   weights.erase("refiner.res2.gn1.weight");
   auto missing = GreenFormer::create(weights, 64, *be);
