@@ -176,14 +176,12 @@ void eltwise_cases(Table& t) {
   }
   {
     const int64_t s = t.pick<int64_t>(64, 512);
-    Tensor img = t.rnd({1, 3, s, s}), coarse = t.rnd({1, 4, s, s});
-    t.add_memory("concat refiner input 3+4", {1, 7, s, s}, 8, [=](Backend& be, Tensor& y) {
-      const Tensor* xs[] = {&img, &coarse};
-      return be.concat(xs, 1, y);
-    });
-    Tensor a = t.rnd({s * s, 3}), b = t.rnd({s * s, 4});
+    // The refiner's input: the plate's colour (columns of the network's input) and the
+    // coarse prediction, per pixel.
+    Tensor input = t.rnd({s * s, 4}), coarse = t.rnd({s * s, 4});
+    const Tensor rgb = Tensor::wrap(input.data<float>(), {s * s, 3}, DType::F32, input.owner(), {4, 1});
     t.add_memory("concat refiner input 3+4 (channels-last)", {s * s, 7}, 8, [=](Backend& be, Tensor& y) {
-      const Tensor* xs[] = {&a, &b};
+      const Tensor* xs[] = {&rgb, &coarse};
       return be.concat(xs, 1, y);
     });
   }
