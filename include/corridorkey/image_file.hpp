@@ -32,7 +32,7 @@ struct WriteOptions {
 };
 
 // Format from the extension (.exr, .png, .tif/.tiff, .jpg, .dpx). Encoded in memory, then
-// written, synced and renamed (core/output_set.hpp): the target appears complete or not at
+// written, synced and renamed (corridorkey/output_set.hpp): the target appears complete or not at
 // all, and a full disk is an error.
 Status write_image(const std::string& path, const Image& image, const WriteOptions& options);
 Status write_image_8bit(const std::string& path, const Image& image);

@@ -36,7 +36,7 @@ class GreenFormer {
  public:
   // Builds the network for input size S (a multiple of 32) from a canonical state dict
   // (see weights/checkpoint.hpp). The shapes are read off the weights and checked.
-  // With Precision::kBF16 (see model/precision.hpp) the backend must support bf16.
+  // With Precision::kBF16 (see corridorkey/precision.hpp) the backend must support bf16.
   static Result<GreenFormer> create(const StateDict& weights, int img_size, Backend& backend,
                                     Precision precision = Precision::kFP32);
 

@@ -46,7 +46,7 @@ class Hiera {
 
   int img_size() const { return img_size_; }
 
-  // The blocks of stages 1-3 to bf16 precision (see model/precision.hpp); the patch
+  // The blocks of stages 1-3 to bf16 precision (see corridorkey/precision.hpp); the patch
   // embedding and stage 0 stay fp32.
   Status use_bf16_after_stage0();
   // Every weight to the backend's memory, once, after preparing them on the host.

@@ -1,6 +1,6 @@
 // SIGINT, SIGTERM and SIGHUP end the tool without leaving unfinished files: the signals are
 // blocked in every thread and taken by one thread that removes the pending temporaries and
-// the empty folders the run created (core/pending_outputs.hpp), waiting for a frame's set of
+// the empty folders the run created (corridorkey/pending_outputs.hpp), waiting for a frame's set of
 // outputs being renamed into place, then exits with 128 + the signal number.
 #include <pthread.h>
 #include <signal.h>
