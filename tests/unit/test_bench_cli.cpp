@@ -27,7 +27,7 @@ TEST(BenchCli, ReportsEveryStageAndPeakMemoryAsJson) {
 }
 
 TEST(BenchCli, BadOptionsAreRefused) {
-  for (const std::string args : {"bench --img-size 100" + kTiny, "bench --runs 0 --img-size 64" + kTiny,
+  for (const std::string& args : {"bench --img-size 100" + kTiny, "bench --runs 0 --img-size 64" + kTiny,
                                  "bench --buffer-cache-mb -1 --img-size 64" + kTiny,
                                  "bench --precision fp8 --img-size 64" + kTiny,
                                  std::string("bench --img-size 64 --checkpoint /nonexistent/weights.pth")}) {

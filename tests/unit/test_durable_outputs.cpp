@@ -170,11 +170,14 @@ TEST_F(DurableOutputs, SignalsAtAnyMomentLeaveWholeFramesOrNothing) {
     EXPECT_TRUE(code == 0 || code == 128 + sig) << "round " << i << ": exit " << code;
     const std::string context = "round " + std::to_string(i) + " (exit " + std::to_string(code) + ")";
     const int present = expect_whole_frame_or_nothing(out, context);
-    if (code == 0) EXPECT_EQ(present, 4) << context;
-    if (code != 0) {
+    if (code == 0) {
+      EXPECT_EQ(present, 4) << context;
+    } else {
       ++interrupted;
       // Folders the run made stay only if they hold a finished frame.
-      if (present == 0) EXPECT_FALSE(fs::exists(out)) << context;
+      if (present == 0) {
+        EXPECT_FALSE(fs::exists(out)) << context;
+      }
     }
   }
   EXPECT_GE(interrupted, rounds / 2);
