@@ -204,6 +204,24 @@ TEST_F(DurableOutputs, TemporariesOfKilledRunsAreRemovedAndLiveOnesKept) {
   forget_temporary(live_path);
 }
 
+TEST_F(DurableOutputs, RunningOutOfMemoryIsAnErrorNotAnAbort) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer reserves its shadow memory beyond any address-space limit";
+#endif
+  // A 2048 frame needs more than 600 MB of address space: every allocation failure on the way
+  // (the library's tensors, the standard library's vectors) must come back as an error.
+  for (const char* cmd : {"infer", "process"}) {
+    const fs::path out = dir_ / cmd;
+    const CliResult r = run_shell(std::string("ulimit -v 600000; exec ") + CK_CLI_PATH + " " + cmd + " --image " +
+                                  sample_path("plate.png") + " --hint " + sample_path("hint.png") + " --checkpoint " +
+                                  fixture_path("tiny/weights.safetensors") + " --img-size 2048 --output-dir " +
+                                  out.string());
+    EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.output;
+    EXPECT_NE(r.output.find(std::string("corridorkey ") + cmd + ":"), std::string::npos) << r.output;
+    EXPECT_FALSE(fs::exists(out)) << cmd;
+  }
+}
+
 TEST_F(DurableOutputs, AnOutputSetThatFailsLeavesNothing) {
   OutputSet set;
   ASSERT_TRUE(set.add(path("a.bin"), [](FileSink& f) { return f.write("abc", 3); }).ok());
