@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -151,17 +152,21 @@ pid_t spawn_cli(const std::string& args) {
 }
 
 TEST_F(DurableOutputs, SignalsAtAnyMomentLeaveWholeFramesOrNothing) {
-  // How long an uninterrupted run takes, then signals spread over that time.
-  const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(run_cli(process_args((dir_ / "timing").string())).exit_code, 0);
-  const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // How long an uninterrupted run takes (the faster of two: the first may pay for cold
+  // caches), then signals spread over most of that time.
+  double run_s = 1e9;
+  for (int i = 0; i < 2; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(run_cli(process_args((dir_ / ("timing" + std::to_string(i))).string())).exit_code, 0);
+    run_s = std::min(run_s, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
   int interrupted = 0;
   const int rounds = 16;
   for (int i = 0; i < rounds; ++i) {
     const int sig = i % 2 ? SIGINT : SIGTERM;
     const fs::path out = dir_ / ("sig_" + std::to_string(i));
     const pid_t pid = spawn_cli(process_args(out.string()));
-    std::this_thread::sleep_for(std::chrono::duration<double>(run_s * (i + 0.5) / rounds));
+    std::this_thread::sleep_for(std::chrono::duration<double>(0.9 * run_s * (i + 0.5) / rounds));
     ::kill(pid, sig);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -180,7 +185,8 @@ TEST_F(DurableOutputs, SignalsAtAnyMomentLeaveWholeFramesOrNothing) {
       }
     }
   }
-  EXPECT_GE(interrupted, rounds / 2);
+  // The test says something only if signals did land mid-run (how many depends on the load).
+  EXPECT_GE(interrupted, rounds / 4);
 }
 
 TEST_F(DurableOutputs, TemporariesOfKilledRunsAreRemovedAndLiveOnesKept) {
