@@ -37,7 +37,4 @@ void remove_created_directories();
 // moment before the process exits on a signal.
 size_t abandon_pending_outputs();
 
-// Removes stale temporaries in `dir` (see above); returns how many.
-size_t remove_stale_temporaries(const std::string& dir);
-
 }  // namespace ck

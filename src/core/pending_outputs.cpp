@@ -164,10 +164,4 @@ size_t abandon_pending_outputs() {
   return removed;
 }
 
-size_t remove_stale_temporaries(const std::string& dir) {
-  Registry& r = registry();
-  const std::lock_guard<std::mutex> lock(r.mutex);
-  return sweep_locked(r, dir);
-}
-
 }  // namespace ck

@@ -130,10 +130,9 @@ Status validate_frame_options(const FrameOptions& o) {
 namespace {
 
 // Builds an engine whose network comes from `weights` (a state dict loaded or generated in
-// the engine's own buffer pool and thread count).
+// the engine's own buffer pool and thread count), once its options have been validated.
 template <class LoadWeights>
 Result<std::unique_ptr<Engine::Impl>> build(const EngineOptions& options, LoadWeights&& load_weights) {
-  CK_TRY(validate_engine_options(options));
   auto impl = std::make_unique<Engine::Impl>();
   impl->options = options;
   const BufferPool::Use pool(impl->pool);
@@ -171,6 +170,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
 }
 
 Result<std::unique_ptr<Engine>> Engine::create_with_generated_weights(const EngineOptions& options, uint64_t seed) {
+  CK_TRY(validate_engine_options(options));
   return catching_bad_alloc("generating weights", [&]() -> Result<std::unique_ptr<Engine>> {
     CK_ASSIGN(auto impl, build(options, [&] {
       // The official checkpoint's pos_embed grid is 512 / 4 = 128 tokens a side.
