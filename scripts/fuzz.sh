@@ -17,7 +17,7 @@ fixtures=tests/fixtures
 declare -A seeds=(
   [fuzz_safetensors]="$fixtures/tiny/weights.safetensors $fixtures/checkpoints/tiny_mlx.safetensors $fixtures/tiny/stages_s64.safetensors"
   [fuzz_zip]="$fixtures/checkpoints/tiny_plain.pth $fixtures/checkpoints/malicious.pth $fixtures/hostile/nested_lists.pth"
-  [fuzz_pth]="$fixtures/checkpoints/tiny_official.pth $fixtures/checkpoints/tiny_plain.pth $fixtures/checkpoints/malicious.pth $(ls $fixtures/hostile/overflow_*.pth $fixtures/hostile/cycle_*.pth $fixtures/hostile/huge_*.pth | tr '\n' ' ')"
+  [fuzz_pth]="$fixtures/checkpoints/tiny_official.pth $fixtures/checkpoints/tiny_plain.pth $fixtures/checkpoints/malicious.pth $(ls $fixtures/hostile/overflow_*.pth $fixtures/hostile/cycle_*.pth $fixtures/hostile/huge_*.pth $fixtures/hostile/storage_*.pth | tr '\n' ' ')"
 )
 export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1
 mkdir -p "$BUILD_DIR/findings"

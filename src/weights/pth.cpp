@@ -31,13 +31,15 @@ Result<Tensor> materialise(const pickle::TensorRef& ref, const Tensor& storage, 
     if (!reach) return bad("has a size and stride that reach past any storage");
     max_index = *reach;
   }
-  if (*numel > 0 && max_index >= ref.storage_numel) return bad("reaches past the end of its storage");
-  if (*numel == 0 && ref.offset > ref.storage_numel) return bad("starts past the end of its storage");
+  // Against the storage as read, not as this reference claims it.
+  const int64_t storage_numel = storage.numel();
+  if (*numel > 0 && max_index >= storage_numel) return bad("reaches past the end of its storage");
+  if (*numel == 0 && ref.offset > storage_numel) return bad("starts past the end of its storage");
   const size_t es = dtype_size(ref.dtype);
   Tensor view = Tensor::wrap(static_cast<uint8_t*>(storage.raw()) + static_cast<size_t>(ref.offset) * es, ref.size,
                              ref.dtype, storage.owner(), ref.stride);
   // The usual case, a tensor that is its whole storage, shares the bytes instead of copying.
-  if (ref.offset == 0 && *numel == ref.storage_numel && view.is_contiguous()) return view;
+  if (ref.offset == 0 && *numel == storage_numel && view.is_contiguous()) return view;
   return view.clone();
 }
 
@@ -101,6 +103,9 @@ Result<StateDict> read_pth(const std::string& path) {
       it = storages.emplace(ref.storage_key, std::move(bytes)).first;
     } else if (it->second.dtype() != ref.dtype) {
       return err(ErrorCode::kFormat, "'", path, "': storage ", ref.storage_key, " is used with two dtypes");
+    } else if (it->second.numel() != ref.storage_numel) {
+      return err(ErrorCode::kFormat, "'", path, "': storage ", ref.storage_key, " is used with two sizes (",
+                 it->second.numel(), " and ", ref.storage_numel, " elements)");
     }
     CK_ASSIGN(Tensor t, materialise(ref, it->second, "'" + path + "': tensor '" + k->s + "'"));
     out[k->s] = std::move(t);

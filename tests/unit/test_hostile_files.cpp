@@ -38,6 +38,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(HostileCase{"overflow_stride.pth", "reach past any storage"},
                       HostileCase{"overflow_offset.pth", "reaches past the end of its storage"},
                       HostileCase{"huge_storage.pth", "holds 4 bytes, 4398046511104 needed"},
+                      HostileCase{"storage_two_sizes.pth", "is used with two sizes (1 and 64 elements)"},
                       HostileCase{"nested_lists.pth", "nests containers more than 100 deep"},
                       HostileCase{"nested_tuples.pth", "nests containers more than 100 deep"},
                       HostileCase{"nested_marks.pth", "nests containers more than 100 deep"},

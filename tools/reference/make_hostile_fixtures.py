@@ -68,6 +68,9 @@ def main() -> None:
     pth("overflow_stride.pth", state_dict({"w": tensor("0", 1, 0, [2**62 + 1], [4])}), {"0": one_float})
     # A storage claimed far larger than its entry: refused before allocating.
     pth("huge_storage.pth", state_dict({"w": tensor("0", 2**40, 0, [2], [1])}), {"0": one_float})
+    # One storage claimed at two sizes: read at 1 element, then used as 64 (found by fuzz_pth).
+    pth("storage_two_sizes.pth", state_dict({"a": tensor("0", 1, 0, [1], [1]), "b": tensor("0", 64, 0, [64], [1])}),
+        {"0": one_float})
     # An offset that wraps when scaled to bytes.
     pth("overflow_offset.pth", state_dict({"w": tensor("0", 1, 2**62, [1], [1])}), {"0": one_float})
     n = 300_000
