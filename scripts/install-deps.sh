@@ -16,7 +16,8 @@ packages=(
   libcurl4-openssl-dev   # checkpoint download
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer and its sanitizers (scripts/fuzz.sh)
-  python3                # writes the fuzzers' pickle seeds
+  python3                # writes the fuzzers' pickle seeds; the instruction-set checks
+  binutils qemu-user     # objdump and an emulated Haswell and Nehalem (tests/isa)
 )
 missing=()
 for p in "${packages[@]}"; do

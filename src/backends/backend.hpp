@@ -214,7 +214,10 @@ class Backend {
 enum class BackendKind { kReference, kCpu };
 // The reference backend: plain loops, double accumulation, the oracle for optimised kernels.
 std::unique_ptr<Backend> make_reference_backend();
-// The optimised CPU backend (oneDNN GEMM/convolution, vectorised kernels, OpenMP threads).
+// The optimised CPU backend (oneDNN GEMM/convolution, vectorised kernels, OpenMP threads) at
+// the CPU's instruction-set level, or why this CPU cannot run it (backends/cpu/cpu_level.hpp).
+Result<std::unique_ptr<Backend>> create_cpu_backend();
+// The same, for tests and tools that have checked the CPU: null where create_cpu_backend fails.
 std::unique_ptr<Backend> make_cpu_backend();
 std::unique_ptr<Backend> make_backend(BackendKind kind);
 

@@ -27,7 +27,10 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   net.cfg_ = cfg;
   // Weights are prepared (folded, resized, converted) in host memory, by the backend itself
   // when it computes there, else by a CPU backend, then uploaded once.
-  std::unique_ptr<Backend> host_owner = backend.host_memory() ? nullptr : make_cpu_backend();
+  std::unique_ptr<Backend> host_owner;
+  if (!backend.host_memory()) {
+    CK_ASSIGN(host_owner, create_cpu_backend());
+  }
   Backend& host = host_owner ? *host_owner : backend;
   CK_ASSIGN(net.encoder_, Hiera::load(w, cfg, img_size, host));
   CK_ASSIGN(net.decoders_, DecoderHeads::load(w, cfg));

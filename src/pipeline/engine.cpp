@@ -43,7 +43,7 @@ class ThreadCountScope {
 };
 
 Result<std::unique_ptr<Backend>> backend_named(const std::string& name) {
-  if (name == "cpu") return make_cpu_backend();
+  if (name == "cpu") return create_cpu_backend();
   if (name == "ref") return make_reference_backend();
   return err(ErrorCode::kInvalidArgument, "backend '", name, "' is not one of: cpu, ref");
 }
@@ -129,15 +129,17 @@ Status validate_frame_options(const FrameOptions& o) {
 
 namespace {
 
-// Builds an engine whose network comes from `weights` (a state dict loaded or generated in
-// the engine's own buffer pool and thread count), once its options have been validated.
+// Builds an engine on `backend` whose network comes from `weights` (a state dict loaded or
+// generated in the engine's own buffer pool and thread count), once its options have been
+// validated.
 template <class LoadWeights>
-Result<std::unique_ptr<Engine::Impl>> build(const EngineOptions& options, LoadWeights&& load_weights) {
+Result<std::unique_ptr<Engine::Impl>> build(const EngineOptions& options, std::unique_ptr<Backend> backend,
+                                            LoadWeights&& load_weights) {
   auto impl = std::make_unique<Engine::Impl>();
   impl->options = options;
   const BufferPool::Use pool(impl->pool);
   const ThreadCountScope threads(options.threads);
-  CK_ASSIGN(impl->backend, backend_named(options.backend));
+  impl->backend = std::move(backend);
   // The weights live only while the network is built: what the network does not keep (the
   // 512-grid pos_embed once resized, 117 MB; the folded decoder weights) is let go.
   auto net = [&]() -> Result<GreenFormer> {
@@ -154,8 +156,10 @@ Result<std::unique_ptr<Engine::Impl>> build(const EngineOptions& options, LoadWe
 
 Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_path, const EngineOptions& options) {
   CK_TRY(validate_engine_options(options));
+  // Before the weights, and not attributed to them: a CPU the backend cannot run on.
+  CK_ASSIGN(std::unique_ptr<Backend> backend, backend_named(options.backend));
   return catching_bad_alloc("loading a checkpoint", [&]() -> Result<std::unique_ptr<Engine>> {
-    auto impl = build(options, [&]() -> Result<StateDict> {
+    auto impl = build(options, std::move(backend), [&]() -> Result<StateDict> {
       CK_ASSIGN(Checkpoint checkpoint, load_checkpoint(checkpoint_path));
       return std::move(checkpoint.tensors);
     });
@@ -171,8 +175,9 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
 
 Result<std::unique_ptr<Engine>> Engine::create_with_generated_weights(const EngineOptions& options, uint64_t seed) {
   CK_TRY(validate_engine_options(options));
+  CK_ASSIGN(std::unique_ptr<Backend> backend, backend_named(options.backend));
   return catching_bad_alloc("generating weights", [&]() -> Result<std::unique_ptr<Engine>> {
-    CK_ASSIGN(auto impl, build(options, [&] {
+    CK_ASSIGN(auto impl, build(options, std::move(backend), [&] {
       // The official checkpoint's pos_embed grid is 512 / 4 = 128 tokens a side.
       return make_synthetic_weights(GreenFormerConfig::base_plus(), 512, seed);
     }));

@@ -5,6 +5,7 @@
 #include "backends/backend.hpp"
 #include "core/buffer_pool.hpp"
 #include "model/synthetic_weights.hpp"
+#include "cpu_level_guard.hpp"
 #include "stage_compare.hpp"
 #include "weights/safetensors.hpp"
 

@@ -8,6 +8,7 @@
 
 #include "backends/backend.hpp"
 #include "backends/cpu/cpu_backend.hpp"
+#include "cpu_level_guard.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {
@@ -22,10 +23,11 @@ Tensor bf16_weight(const Shape& shape, uint32_t seed, float range) {
 class Bf16Kernels : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!cpu_.bf16_supported()) GTEST_SKIP() << "this CPU has no AVX512-BF16";
+    if (!cpu_.bf16_supported()) GTEST_SKIP() << "this CPU has no AVX512-BF16 (or CORRIDORKEY_CPU_LEVEL is below it)";
   }
   std::unique_ptr<Backend> ref_ = make_reference_backend();
-  cpu::CpuBackend cpu_;
+  std::unique_ptr<cpu::CpuBackend> cpu_owner_ = unwrap(cpu::create_cpu_backend());
+  cpu::CpuBackend& cpu_ = *cpu_owner_;
 };
 
 TEST_F(Bf16Kernels, LinearMatchesEmulationOnStageShapes) {

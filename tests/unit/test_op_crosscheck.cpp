@@ -12,6 +12,7 @@
 #include "backends/backend.hpp"
 #include "backends/cpu/cpu_backend.hpp"
 #include "op_cases.hpp"
+#include "cpu_level_guard.hpp"
 #include "test_util.hpp"
 
 namespace ck::test {
@@ -46,7 +47,8 @@ TEST(OpCrossCheck, OptimisedCpuKernelsMatchReferenceOnModelShapes) {
 // network's convolutions, all channels-last.
 TEST(OpCrossCheck, BandedConvolutionMatchesReference) {
   auto ref = make_reference_backend();
-  cpu::CpuBackend cpu;
+  const std::unique_ptr<cpu::CpuBackend> cpu_owner = unwrap(cpu::create_cpu_backend());
+  cpu::CpuBackend& cpu = *cpu_owner;
   struct Case {
     int64_t c, o, h, w, k;
     Conv2dParams p;

@@ -1,10 +1,13 @@
 #include "backends/cpu/bf16_pair_gemm.hpp"
 
+// Only the levels with AVX-512 build the bf16 kernels (cpu_isa.hpp).
+#ifdef __AVX512F__
+
 #include <immintrin.h>
 
 #include <cstring>
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 
@@ -101,4 +104,6 @@ void bf16_pair_gemm(const void* a_pairs, int64_t lda, int64_t rows, int64_t pair
   }
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA
+
+#endif  // __AVX512F__

@@ -10,7 +10,9 @@
 
 #include <cstdint>
 
-namespace ck::cpu {
+#include "backends/cpu/cpu_isa.hpp"
+
+namespace ck::cpu::inline CK_CPU_ISA {
 
 inline constexpr int64_t kPairGemmColumns = 16;  // columns per vector
 
@@ -18,7 +20,7 @@ inline constexpr int64_t kPairGemmColumns = 16;  // columns per vector
 // x cols, rows ldb apart): c[r][j] = sum over p of a[r][p].lo * b[p][j].lo + a[r][p].hi *
 // b[p][j].hi. cols is a multiple of 8 (the last 8 columns take a half vector). a may be written as uint16 halves (it
 // is read through memcpy). Single-threaded; the CPU must have AVX512-BF16
-// (CpuBackend::bf16_supported).
+// (CpuBackendImpl::bf16_supported).
 void bf16_pair_gemm(const void* a, int64_t lda, int64_t rows, int64_t pairs, const uint32_t* b, int64_t ldb,
                     int64_t cols, float* c, int64_t ldc);
 
@@ -27,4 +29,4 @@ inline uint32_t bf16_pair(uint16_t lo, uint16_t hi) {
   return static_cast<uint32_t>(lo) | static_cast<uint32_t>(hi) << 16;
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

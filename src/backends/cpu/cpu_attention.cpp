@@ -8,10 +8,10 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/cpu/vector_math.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 
@@ -174,7 +174,7 @@ Status global_attention(const Tensor& qkv, const AttentionParams& p, const Windo
 
 }  // namespace
 
-Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
+Status CpuBackendImpl::do_attention(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
   const int64_t dim = static_cast<int64_t>(p.heads) * p.head_dim;
   WindowGeometry g{p, 3 * dim, p.q_pool ? p.window_h / 2 : p.window_h, p.q_pool ? p.window_w / 2 : p.window_w,
                    p.q_pool ? p.grid_w / 2 : p.grid_w};
@@ -237,4 +237,4 @@ Status CpuBackend::do_attention(const Tensor& qkv, const AttentionParams& p, Ten
   return ok_status();
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

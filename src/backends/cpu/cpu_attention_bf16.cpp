@@ -17,10 +17,20 @@
 #include <omp.h>
 
 #include "backends/cpu/bf16_pair_gemm.hpp"
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/cpu/vector_math.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
+
+#ifndef __AVX512F__
+
+// This level's build has no AVX-512 (cpu_isa.hpp), and bf16 is never offered at it
+// (bf16_supported()).
+Status CpuBackendImpl::global_attention_bf16(const Tensor&, const AttentionParams&, Tensor&) {
+  return err(ErrorCode::kUnsupported, "the bf16 attention needs AVX512-BF16");
+}
+
+#else
 
 namespace {
 
@@ -155,7 +165,7 @@ void pack_keys_and_values(const float* src, const Bf16AttentionShape& s, uint32_
 
 }  // namespace
 
-Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
+Status CpuBackendImpl::global_attention_bf16(const Tensor& qkv, const AttentionParams& p, Tensor& out) {
   Bf16AttentionShape s{};
   s.heads = p.heads;
   s.hd = p.head_dim;
@@ -222,4 +232,6 @@ Status CpuBackend::global_attention_bf16(const Tensor& qkv, const AttentionParam
   return ok_status();
 }
 
-}  // namespace ck::cpu
+#endif  // __AVX512F__
+
+}  // namespace ck::cpu::inline CK_CPU_ISA

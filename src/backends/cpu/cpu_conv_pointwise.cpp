@@ -6,20 +6,20 @@
 // does not depend on the thread count.
 #include <algorithm>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 constexpr int64_t kMaxOutputs = 8;
 }
 
-bool CpuBackend::pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
+bool CpuBackendImpl::pointwise_few_outputs_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) {
   return w.dtype() == DType::F32 && w.size(2) == 1 && w.size(3) == 1 && p.stride == 1 && p.padding == 0 &&
          w.size(0) <= kMaxOutputs && x.dtype() == DType::F32;
 }
 
-Status CpuBackend::conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias,
+Status CpuBackendImpl::conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tensor& w, const Tensor* bias,
                                                      Tensor& y) {
   const int64_t pixels = x.size(0) * x.size(1) * x.size(2), c = x.size(3), o = w.size(0);
   const float* const xs = x.data<float>();
@@ -42,4 +42,4 @@ Status CpuBackend::conv2d_nhwc_pointwise_few_outputs(const Tensor& x, const Tens
   return ok_status();
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

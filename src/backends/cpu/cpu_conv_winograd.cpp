@@ -34,11 +34,11 @@
 #include <optional>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/cpu/group_moments.hpp"
 #include "backends/cpu/winograd_f4x3.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 
@@ -79,25 +79,25 @@ struct Geometry {
 
 }  // namespace
 
-bool CpuBackend::winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const {
+bool CpuBackendImpl::winograd_applies(const Tensor& x, const Tensor& w, const Conv2dParams& p) const {
   return winograd_enabled_ && p.layout == Layout::kNHWC && w.dtype() == DType::F32 && w.size(2) == 3 &&
          w.size(3) == 3 && p.stride == 1 && p.padding == p.dilation && p.dilation >= 1 &&
          x.size(3) % kWinogradChannelBlock == 0 && w.size(0) % kWinogradChannelBlock == 0 && x.size(0) == 1;
 }
 
-std::optional<Status> CpuBackend::try_winograd(const Tensor& x, const Tensor& w, const Tensor* bias,
+std::optional<Status> CpuBackendImpl::try_winograd(const Tensor& x, const Tensor& w, const Tensor* bias,
                                                const Conv2dParams& p, Tensor& y, const ConvFusion* fusion) {
   if (!winograd_applies(x, w, p)) return std::nullopt;
   return conv2d_nhwc_winograd(x, w, bias, p, y, fusion);
 }
 
-Status CpuBackend::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+Status CpuBackendImpl::do_conv2d_fused(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                    Tensor& y, const ConvFusion& fusion) {
   if (std::optional<Status> st = try_winograd(x, w, bias, p, y, &fusion)) return *st;
   return Backend::do_conv2d_fused(x, w, bias, p, y, fusion);
 }
 
-Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+Status CpuBackendImpl::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                         Tensor& y, const ConvFusion* fusion) {
   const Geometry g = Geometry::of(x.size(1), x.size(2), x.size(3), w.size(0), p.dilation);
   const float* const xs = x.data<float>();
@@ -314,4 +314,4 @@ Status CpuBackend::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, const 
   return ok_status();
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

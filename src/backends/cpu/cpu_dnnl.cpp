@@ -11,10 +11,10 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/cpu/vector_math.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 using dnnl::memory;
 using tag = memory::format_tag;
@@ -168,21 +168,19 @@ Status run_conv(DnnlContext& ctx, const memory::desc& user_src_md, void* src_dat
 
 }  // namespace
 
-CpuBackend::CpuBackend() : dnnl_(std::make_unique<DnnlContext>()) {}
-CpuBackend::~CpuBackend() = default;
+CpuBackendImpl::CpuBackendImpl(CpuLevel level) : level_(level), dnnl_(std::make_unique<DnnlContext>()) {}
+CpuBackendImpl::~CpuBackendImpl() = default;
 
-void CpuBackend::set_num_threads(int n) {
+void CpuBackendImpl::set_num_threads(int n) {
   Backend::set_num_threads(n);
   if (n > 0) omp_set_num_threads(n);  // oneDNN (OpenMP build) and our loops both follow this
 }
 
-int cpu_threads() { return omp_get_max_threads(); }
-
-Status CpuBackend::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
+Status CpuBackendImpl::do_linear(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y) {
   return do_linear_fused(x, w, bias, y, {});
 }
 
-Status CpuBackend::do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
+Status CpuBackendImpl::do_linear_fused(const Tensor& x, const Tensor& w, const Tensor* bias, Tensor& y,
                                    const LinearEpilogue& epilogue) {
   // W is (N, K) row-major, i.e. W^T is (K, N) with strides (1, K): no transpose copy needed.
   const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
@@ -197,13 +195,15 @@ Status CpuBackend::do_linear_fused(const Tensor& x, const Tensor& w, const Tenso
   return run_matmul(*dnnl_, g);
 }
 
-bool CpuBackend::bf16_supported() const {
+bool CpuBackendImpl::bf16_supported() const {
+  // Our bf16 kernels need the level (a cap below it turns bf16 off), oneDNN's its own ISA.
+  if (level_ < CpuLevel::kAvx512Bf16) return false;
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
   const auto bf16 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core_bf16);
   return (isa & bf16) == bf16;
 }
 
-Status CpuBackend::supports(OpKind op, DType dtype) const {
+Status CpuBackendImpl::supports(OpKind op, DType dtype) const {
   const bool bf16_op = op == OpKind::kLinear || op == OpKind::kConv2d || op == OpKind::kAttention;
   if (dtype != DType::BF16 || !bf16_op) return Backend::supports(op, dtype);
   if (bf16_supported()) return ok_status();
@@ -213,7 +213,7 @@ Status CpuBackend::supports(OpKind op, DType dtype) const {
 
 // The network runs channels-last, so the CPU backend convolves NHWC maps only (NCHW
 // convolutions are the reference backend's, for tests).
-Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+Status CpuBackendImpl::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                              Tensor& y) {
   if (p.layout != Layout::kNHWC) {
     return err(ErrorCode::kUnsupported, "backend 'cpu' convolves channels-last (NHWC) maps only");
@@ -221,7 +221,7 @@ Status CpuBackend::do_conv2d(const Tensor& x, const Tensor& w, const Tensor* bia
   return conv2d_nhwc(x, w, bias, p, y);
 }
 
-Result<void*> CpuBackend::scratch(size_t bytes) {
+Result<void*> CpuBackendImpl::scratch(size_t bytes) {
   if (bytes > scratch_size_) {
     // Uninitialised and kept across calls: a fresh zeroed buffer per convolution costs page
     // faults and a memset of tens of MB each time.
@@ -241,7 +241,7 @@ Result<void*> CpuBackend::scratch(size_t bytes) {
 // overwrites are kept for it, so no second full-size map is needed; zero padding applies
 // only where a band meets the image border. With BF16 weights the input is rounded to bf16
 // on its way into the band (or whole-map) buffer.
-Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
+Status CpuBackendImpl::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* bias, const Conv2dParams& p,
                                Tensor& y) {
   const int64_t n = x.size(0), h = x.size(1), wd = x.size(2), c = x.size(3);
   const int64_t ho = y.size(1), wo = y.size(2), o = y.size(3), k = w.size(2);
@@ -297,4 +297,8 @@ Status CpuBackend::conv2d_nhwc(const Tensor& x, const Tensor& w, const Tensor* b
   return ok_status();
 }
 
+}  // namespace ck::cpu::inline CK_CPU_ISA
+
+namespace ck::cpu {
+std::unique_ptr<CpuBackend> CK_CPU_ISA_FACTORY(CpuLevel level) { return std::make_unique<CpuBackendImpl>(level); }
 }  // namespace ck::cpu

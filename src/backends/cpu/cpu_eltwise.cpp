@@ -3,12 +3,12 @@
 #include <cmath>
 #include <cstring>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/cpu/vector_math.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
-Status CpuBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
+Status CpuBackendImpl::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
   const int64_t n = x.numel();
   const float* in = x.data<float>();
   float* out = y.data<float>();
@@ -27,7 +27,7 @@ Status CpuBackend::do_unary(UnaryOp op, const Tensor& x, Tensor& y) {
   return ok_status();
 }
 
-Status CpuBackend::do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
+Status CpuBackendImpl::do_concat(std::span<const Tensor* const> xs, int axis, Tensor& y) {
   int64_t outer = 1, inner = 1;
   for (int d = 0; d < axis; ++d) outer *= y.size(d);
   for (int d = axis + 1; d < y.dim(); ++d) inner *= y.size(d);
@@ -46,7 +46,7 @@ Status CpuBackend::do_concat(std::span<const Tensor* const> xs, int axis, Tensor
   return ok_status();
 }
 
-Status CpuBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
+Status CpuBackendImpl::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
   const int64_t n = a.numel();
   const float *pa = a.data<float>(), *pb = b.data<float>();
   float* py = y.data<float>();
@@ -55,7 +55,7 @@ Status CpuBackend::do_add(const Tensor& a, const Tensor& b, Tensor& y) {
   return ok_status();
 }
 
-Status CpuBackend::do_scale(const Tensor& x, float factor, Tensor& y) {
+Status CpuBackendImpl::do_scale(const Tensor& x, float factor, Tensor& y) {
   const int64_t n = x.numel();
   const float* px = x.data<float>();
   float* py = y.data<float>();
@@ -64,7 +64,7 @@ Status CpuBackend::do_scale(const Tensor& x, float factor, Tensor& y) {
   return ok_status();
 }
 
-Status CpuBackend::do_transpose(const Tensor& x, Tensor& y) {
+Status CpuBackendImpl::do_transpose(const Tensor& x, Tensor& y) {
   // 32x32 tiles: each tile's reads and writes stay within a few cache lines per row.
   constexpr int64_t kTile = 32;
   const int64_t rows = x.size(0), cols = x.size(1);
@@ -82,7 +82,7 @@ Status CpuBackend::do_transpose(const Tensor& x, Tensor& y) {
   return ok_status();
 }
 
-Status CpuBackend::do_max_pool2x2(const Tensor& x, Tensor& y) {
+Status CpuBackendImpl::do_max_pool2x2(const Tensor& x, Tensor& y) {
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
   const int64_t ho = h / 2, wo = w / 2;
 #pragma omp parallel for collapse(2) schedule(static)
@@ -100,4 +100,4 @@ Status CpuBackend::do_max_pool2x2(const Tensor& x, Tensor& y) {
   return ok_status();
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

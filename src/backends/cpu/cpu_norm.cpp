@@ -3,10 +3,10 @@
 #include <cmath>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/cpu/group_moments.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 
@@ -37,7 +37,7 @@ double blocked_sq_dev(const float* p, int64_t n, float mean) {
 
 }  // namespace
 
-Status CpuBackend::do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
+Status CpuBackendImpl::do_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps, Tensor& y) {
   const int64_t m = x.size(0), c = x.size(1);
   const float* w = weight.data<float>();
   const float* b = bias.data<float>();
@@ -118,7 +118,7 @@ void group_norm_affine(const GroupStats& stats, int64_t sample, const float* wei
   }
 }
 
-Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
+Status CpuBackendImpl::do_group_stats(const Tensor& x, int groups, Layout layout, GroupStats& stats) {
   // The network's GroupNorms (the refiner's) run channels-last.
   if (layout != Layout::kNHWC) return err(ErrorCode::kUnsupported, "backend 'cpu' normalises NHWC maps only");
   const auto [n, c, hw] = map_dims(x, layout);
@@ -135,7 +135,7 @@ Status CpuBackend::do_group_stats(const Tensor& x, int groups, Layout layout, Gr
 }
 
 // y = x * scale + offset per channel (+ residual, then ReLU): one pass over memory.
-Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
+Status CpuBackendImpl::do_group_norm(const Tensor& x, int groups, const Tensor& weight, const Tensor& bias, float eps,
                                  Tensor& y, Layout layout, bool relu, const Tensor* residual, const GroupStats& stats) {
   (void)groups;  // the statistics carry the grouping
   if (layout != Layout::kNHWC) return err(ErrorCode::kUnsupported, "backend 'cpu' normalises NHWC maps only");
@@ -168,4 +168,4 @@ Status CpuBackend::do_group_norm(const Tensor& x, int groups, const Tensor& weig
   return ok_status();
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

@@ -2,10 +2,10 @@
 #include <span>
 #include <vector>
 
-#include "backends/cpu/cpu_backend.hpp"
+#include "backends/cpu/cpu_backend_impl.hpp"
 #include "backends/resize_taps.hpp"
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 template <int N>
@@ -108,20 +108,20 @@ void blend_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool r
 
 }  // namespace
 
-Status CpuBackend::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
+Status CpuBackendImpl::do_add_resized_bilinear(std::span<const Tensor* const> xs, Tensor& y, bool relu) {
   blend_resized_bilinear(xs, y, relu, /*accumulate=*/true);
   return ok_status();
 }
 
-Status CpuBackend::do_resize_bilinear(const Tensor& x, Tensor& y) {
+Status CpuBackendImpl::do_resize_bilinear(const Tensor& x, Tensor& y) {
   const Tensor* xs[] = {&x};
   blend_resized_bilinear(xs, y, /*relu=*/false, /*accumulate=*/false);
   return ok_status();
 }
 
-Status CpuBackend::do_resize_bicubic(const Tensor& x, Tensor& y) {
+Status CpuBackendImpl::do_resize_bicubic(const Tensor& x, Tensor& y) {
   resize_separable<4>(x, y, bicubic_taps(x.size(2), y.size(2)), bicubic_taps(x.size(3), y.size(3)));
   return ok_status();
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

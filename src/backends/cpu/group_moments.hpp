@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace ck::cpu {
+#include "backends/cpu/cpu_isa.hpp"
+
+namespace ck::cpu::inline CK_CPU_ISA {
 
 struct GroupMoments {
   double count = 0.0, mean = 0.0, m2 = 0.0;
@@ -54,4 +56,4 @@ struct ChannelMoments {
   }
 };
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

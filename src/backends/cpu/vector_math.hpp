@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <cstring>
 
-namespace ck::cpu {
+#include "backends/cpu/cpu_isa.hpp"
+
+namespace ck::cpu::inline CK_CPU_ISA {
 
 // 16 floats in one AVX-512 register (and the matching integers), for loops that GCC will not
 // vectorise well from element-wise code.
@@ -114,4 +116,4 @@ inline uint16_t round_to_bf16(float x) {
   return static_cast<uint16_t>(x != x ? (bits >> 16) | 0x40u : rounded);
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace ck::cpu {
+namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 
@@ -199,4 +199,4 @@ void winograd_f4x3_output_tile(const float* m, int64_t out_channels, const float
   }
 }
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA

@@ -11,7 +11,9 @@
 
 #include <cstdint>
 
-namespace ck::cpu {
+#include "backends/cpu/cpu_isa.hpp"
+
+namespace ck::cpu::inline CK_CPU_ISA {
 
 inline constexpr int kWinogradInputTile = 6;   // input tile side
 inline constexpr int kWinogradOutputTile = 4;  // output tile side
@@ -45,4 +47,4 @@ void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Wei
 void winograd_f4x3_output_tile(const float* m, int64_t out_channels, const float* bias, float* const* pixels,
                                float* mean = nullptr, float* m2 = nullptr);
 
-}  // namespace ck::cpu
+}  // namespace ck::cpu::inline CK_CPU_ISA
