@@ -50,12 +50,15 @@ void load_query(const WindowGeometry& g, const float* qkv, int wy, int wx, int64
 }
 
 // o (rows x 56, rows `ldo` apart) += p (rows x bk, rows `ldp` apart) @ v (bk x 56, rows `ldv`
-// apart), R rows at a time in registers: 56 columns are three 16-wide and one 8-wide vector.
-// oneDNN's sgemm packs both operands on every call, which for these 128 x 512 x 56 products
-// costs as much as the arithmetic. Sums run over k in order: deterministic.
+// apart), R rows at a time in registers. oneDNN's sgemm packs both operands on every call,
+// which for these 128 x 512 x 56 products costs as much as the arithmetic. Sums run over k in
+// order: deterministic, and the same at every level.
 using Vec16 = float __attribute__((vector_size(64)));
 using Vec8 = float __attribute__((vector_size(32)));
 
+#ifdef __AVX512F__
+// AVX-512: the 56 columns are three 16-wide and one 8-wide vector, 6 rows: 24 accumulators
+// of its 32 registers.
 template <int R>
 void weighted_values_rows(const float* p, int64_t ldp, int64_t bk, const float* v, int64_t ldv, float* o,
                           int64_t ldo) {
@@ -90,6 +93,37 @@ void weighted_values_rows(const float* p, int64_t ldp, int64_t bk, const float* 
     std::memcpy(o + r * ldo + 48, &t[r], 32);
   }
 }
+#else
+// AVX2 has 16 registers of 8 floats, too few for the AVX-512 block (42 accumulators would
+// spill on every step): o's columns in passes of NV vectors, 6 rows at a time (12
+// accumulators, 2 vectors of v and one broadcast of p in registers).
+template <int R, int NV>
+void weighted_values_columns(const float* p, int64_t ldp, int64_t bk, const float* v, int64_t ldv, float* o,
+                             int64_t ldo) {
+  Vec8 a[R][NV];
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < NV; ++j) std::memcpy(&a[r][j], o + r * ldo + 8 * j, 32);
+  }
+  for (int64_t k = 0; k < bk; ++k) {
+    Vec8 b[NV];
+    for (int j = 0; j < NV; ++j) std::memcpy(&b[j], v + k * ldv + 8 * j, 32);
+    for (int r = 0; r < R; ++r) {
+      const float pk = p[r * ldp + k];
+      for (int j = 0; j < NV; ++j) a[r][j] += pk * b[j];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < NV; ++j) std::memcpy(o + r * ldo + 8 * j, &a[r][j], 32);
+  }
+}
+
+template <int R>
+void weighted_values_rows(const float* p, int64_t ldp, int64_t bk, const float* v, int64_t ldv, float* o,
+                          int64_t ldo) {
+  for (int c = 0; c < 48; c += 16) weighted_values_columns<R, 2>(p, ldp, bk, v + c, ldv, o + c, ldo);
+  weighted_values_columns<R, 1>(p, ldp, bk, v + 48, ldv, o + 48, ldo);
+}
+#endif
 
 void weighted_values(const float* p, int64_t ldp, int64_t bq, int64_t bk, const float* v, int64_t ldv, float* o,
                      int64_t ldo) {

@@ -134,7 +134,9 @@ Status CpuBackendImpl::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, co
   // Per thread: a block's transformed tiles (and products, when they cannot overwrite them)
   // and one tile's statistics. Nothing is allocated inside the parallel region, where a
   // failed allocation could not be reported.
-  const int64_t block_floats = kTilesPerBlock * kWinogradPositions * (g.c == g.o ? g.c : g.c + g.o);
+  // The products replace the transformed inputs where winograd_f4x3_multiply can do that.
+  const bool products_in_place = g.c == g.o && g.o <= kWinogradMaxInPlaceChannels;
+  const int64_t block_floats = kTilesPerBlock * kWinogradPositions * (products_in_place ? g.c : g.c + g.o);
   const int64_t carry_floats = in_place ? 2 * in_row_floats : 0;
   const int64_t halo_floats = in_place ? g.d * kOut * g.c : 0;
   const int64_t thread_floats = (block_floats + 2 * g.o + carry_floats + halo_floats + 15) / 16 * 16;  // whole lines
@@ -223,7 +225,7 @@ Status CpuBackendImpl::conv2d_nhwc_winograd(const Tensor& x, const Tensor& w, co
       winograd_f4x3_input_tile(pixels_in, g.c, in_norm ? in_scale.data() : nullptr, in_offset.data(),
                                in_norm && in_norm->relu, v + (i - i0) * kWinogradPositions * g.c);
     }
-    float* const m = g.c == g.o ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
+    float* const m = products_in_place ? v : v + kTilesPerBlock * kWinogradPositions * g.c;
     winograd_f4x3_multiply(v, i1 - i0, weights, m);
     if (ip.halo) {
       // The next block's left borders: the input pixels under the last output column of

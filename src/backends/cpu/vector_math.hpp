@@ -12,9 +12,14 @@
 
 namespace ck::cpu::inline CK_CPU_ISA {
 
-// 16 floats in one AVX-512 register (and the matching integers), for loops that GCC will not
-// vectorise well from element-wise code.
+// One register of floats (16 with AVX-512, 8 with AVX2) and the matching integers, for loops
+// that GCC will not vectorise well from element-wise code. Wider than the registers, GCC
+// would split every operation through the stack.
+#ifdef __AVX512F__
 inline constexpr int kLanes = 16;
+#else
+inline constexpr int kLanes = 8;
+#endif
 using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
 using IntLanes = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
 
@@ -82,22 +87,26 @@ inline float row_max(const float* s, int64_t n, float init) {
 
 // One online-softmax step on a row of n scores: s[j] becomes exp(s[j] - m') with m' the new
 // running max, the running sum l is rescaled and extended, and the factor by which earlier
-// accumulations must be rescaled is returned. The sum runs in 16 element-wise lanes, which
-// the compiler vectorises along with the exponential.
+// accumulations must be rescaled is returned. The exponentials and the sum run in explicit
+// vectors: GCC vectorises the element-wise form only where one register holds 16
+// floats (AVX-512), and with AVX2 it left the exponential scalar.
 inline float online_softmax_step(float* s, int64_t n, float& m, float& l) {
   const float mx = row_max(s, n, m);
   const float corr = fast_exp(m - mx);
-  float sums[kLanes] = {};
+  const Lanes max_lanes = Lanes{} + mx;
+  Lanes sums = {};
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes) {
-    for (int t = 0; t < kLanes; ++t) {
-      const float e = fast_exp(s[j + t] - mx);
-      s[j + t] = e;
-      sums[t] += e;
-    }
+    Lanes v;
+    std::memcpy(&v, s + j, sizeof v);
+    const Lanes e = exp_lanes<Lanes, IntLanes>(v - max_lanes);
+    std::memcpy(s + j, &e, sizeof e);
+    sums += e;
   }
+  float lanes[kLanes];
+  std::memcpy(lanes, &sums, sizeof lanes);
   float sum = 0.0f;
-  for (int t = 0; t < kLanes; ++t) sum += sums[t];
+  for (int t = 0; t < kLanes; ++t) sum += lanes[t];
   for (; j < n; ++j) {
     const float e = fast_exp(s[j] - mx);
     s[j] = e;

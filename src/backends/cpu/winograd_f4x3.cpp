@@ -6,24 +6,29 @@ namespace ck::cpu::inline CK_CPU_ISA {
 
 namespace {
 
-using Vec16 = float __attribute__((vector_size(64)));  // one block of 16 channels
+// The transforms work on one vector of channels at a time: 16 with AVX-512, 8 with AVX2,
+// whose 16 registers of 8 floats hold a column of a tile and its transform without spilling.
+#ifdef __AVX512F__
+using Vec = float __attribute__((vector_size(64)));
+#else
+using Vec = float __attribute__((vector_size(32)));
+#endif
+constexpr int64_t kLanesPerVec = sizeof(Vec) / sizeof(float);
 
 constexpr int kTile = kWinogradInputTile;
 constexpr int kOut = kWinogradOutputTile;
-constexpr int64_t kBlock = kWinogradChannelBlock;
-constexpr int kGemmRows = 6;  // tiles per register block: 6 x 4 accumulators of 16 columns
 
-Vec16 load(const float* p) {
-  Vec16 v;
+Vec load(const float* p) {
+  Vec v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-void store(float* p, const Vec16& v) { std::memcpy(p, &v, sizeof v); }
+void store(float* p, const Vec& v) { std::memcpy(p, &v, sizeof v); }
 
 // B^T d for one line d0..d5 of an input tile.
-void input_transform_1d(const Vec16* d, Vec16* r) {
-  const Vec16 a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
-  const Vec16 e = d[4] - d[2], f = 2.0f * (d[3] - d[1]);
+void input_transform_1d(const Vec* d, Vec* r) {
+  const Vec a = d[4] - 4.0f * d[2], b = d[3] - 4.0f * d[1];
+  const Vec e = d[4] - d[2], f = 2.0f * (d[3] - d[1]);
   r[0] = 4.0f * d[0] - 5.0f * d[2] + d[4];
   r[1] = a + b;
   r[2] = a - b;
@@ -33,37 +38,51 @@ void input_transform_1d(const Vec16* d, Vec16* r) {
 }
 
 // A^T m for one line m0..m5 of a tile of products.
-void output_transform_1d(const Vec16* m, Vec16* r) {
-  const Vec16 s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4];
+void output_transform_1d(const Vec* m, Vec* r) {
+  const Vec s12 = m[1] + m[2], d12 = m[1] - m[2], s34 = m[3] + m[4], d34 = m[3] - m[4];
   r[0] = m[0] + s12 + s34;
   r[1] = d12 + 2.0f * d34;
   r[2] = s12 + 4.0f * s34;
   r[3] = d12 + 8.0f * d34 + m[5];
 }
 
-// c (R x 16*NV, rows ldc apart) = a (R x k, rows lda apart) @ b (k x 16*NV, rows ldb apart),
-// in registers; sums run over k in order, so a row's result does not depend on R.
+// The GEMM's register block, per level: R rows of a times NV vectors of b's columns, all
+// accumulators in registers. AVX-512: 6 x 4 vectors of 16 (24 of its 32 registers). AVX2 has
+// 16 registers of 8 floats: 6 x 2 vectors of 8 (12 accumulators, 2 for b, 1 broadcast); the
+// AVX-512 block there would spill most accumulators to memory on every step.
+#ifdef __AVX512F__
+constexpr int kGemmVectors = 4;
+#else
+constexpr int kGemmVectors = 2;
+#endif
+constexpr int kGemmRows = 6;
+
+// c (R x kLanesPerVec*NV, rows ldc apart) = a (R x k, rows lda apart) @ b (k x kLanesPerVec*NV,
+// rows ldb apart), in registers; sums run over k in order, so a row's result depends neither
+// on R nor on the level's block.
 template <int R, int NV>
 void gemm_rows(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc) {
-  Vec16 acc[R][NV] = {};
+  Vec acc[R][NV] = {};
   for (int64_t kk = 0; kk < k; ++kk) {
-    Vec16 bv[NV];
-    for (int j = 0; j < NV; ++j) bv[j] = load(b + kk * ldb + j * kBlock);
+    Vec bv[NV];
+    for (int j = 0; j < NV; ++j) bv[j] = load(b + kk * ldb + j * kLanesPerVec);
     for (int r = 0; r < R; ++r) {
       const float av = a[r * lda + kk];
       for (int j = 0; j < NV; ++j) acc[r][j] += av * bv[j];
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int j = 0; j < NV; ++j) store(c + r * ldc + j * kBlock, acc[r][j]);
+    for (int j = 0; j < NV; ++j) store(c + r * ldc + j * kLanesPerVec, acc[r][j]);
   }
 }
 
 template <int R>
 void gemm_row_block(const float* a, int64_t lda, int64_t k, const float* b, int64_t n, float* c, int64_t ldc) {
   int64_t j = 0;
-  for (; j + 4 * kBlock <= n; j += 4 * kBlock) gemm_rows<R, 4>(a, lda, k, b + j, n, c + j, ldc);
-  for (; j < n; j += kBlock) gemm_rows<R, 1>(a, lda, k, b + j, n, c + j, ldc);
+  for (; j + kGemmVectors * kLanesPerVec <= n; j += kGemmVectors * kLanesPerVec) {
+    gemm_rows<R, kGemmVectors>(a, lda, k, b + j, n, c + j, ldc);
+  }
+  for (; j < n; j += kLanesPerVec) gemm_rows<R, 1>(a, lda, k, b + j, n, c + j, ldc);
 }
 
 }  // namespace
@@ -99,23 +118,23 @@ namespace {
 // tests: kNorm (scale and offset given), kRelu, kPadding (some pixels are null).
 template <bool kNorm, bool kRelu, bool kPadding>
 void input_tile(const float* const* pixels, int64_t channels, const float* scale, const float* offset, float* v) {
-  const Vec16 zero = {};
-  for (int64_t cb = 0; cb < channels; cb += kBlock) {
-    Vec16 sc = {}, of = {};
+  const Vec zero = {};
+  for (int64_t cb = 0; cb < channels; cb += kLanesPerVec) {
+    Vec sc = {}, of = {};
     if constexpr (kNorm) {
       sc = load(scale + cb);
       of = load(offset + cb);
     }
-    Vec16 t[kTile][kTile];  // t[i][j] = (B^T d)[i][j]: one column of the tile at a time
+    Vec t[kTile][kTile];  // t[i][j] = (B^T d)[i][j]: one column of the tile at a time
     for (int j = 0; j < kTile; ++j) {
-      Vec16 column[kTile], r[kTile];
+      Vec column[kTile], r[kTile];
       for (int i = 0; i < kTile; ++i) {
         const float* p = pixels[i * kTile + j];
         if (kPadding && !p) {
           column[i] = zero;
           continue;
         }
-        Vec16 x = load(p + cb);
+        Vec x = load(p + cb);
         if constexpr (kNorm) x = x * sc + of;
         if constexpr (kRelu) x = x < zero ? zero : x;
         column[i] = x;
@@ -124,7 +143,7 @@ void input_tile(const float* const* pixels, int64_t channels, const float* scale
       for (int i = 0; i < kTile; ++i) t[i][j] = r[i];
     }
     for (int i = 0; i < kTile; ++i) {
-      Vec16 r[kTile];
+      Vec r[kTile];
       input_transform_1d(t[i], r);  // r[j] = (B^T d B)[i][j]
       for (int j = 0; j < kTile; ++j) store(v + (i * kTile + j) * channels + cb, r[j]);
     }
@@ -154,13 +173,22 @@ void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, cons
 void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m) {
   const int64_t in = weights.in_channels, out = weights.out_channels;
   const int64_t lda = kWinogradPositions * in, ldc = kWinogradPositions * out;
+  // In place, a block of rows' products replace the very rows they are computed from, one
+  // vector block of columns at a time: they are staged until the whole block is done.
+  const bool in_place = m == v;
+  alignas(64) float staged[kGemmRows * kWinogradMaxInPlaceChannels];
   for (int e = 0; e < kWinogradPositions; ++e) {
     const float* a = v + e * in;
     const float* b = weights.u + e * in * out;
     float* c = m + e * out;
+    auto rows = [&]<int R>(int64_t t) {
+      if (!in_place) return gemm_row_block<R>(a + t * lda, lda, in, b, out, c + t * ldc, ldc);
+      gemm_row_block<R>(a + t * lda, lda, in, b, out, staged, out);
+      for (int r = 0; r < R; ++r) std::memcpy(c + (t + r) * ldc, staged + r * out, static_cast<size_t>(out) * sizeof(float));
+    };
     int64_t t = 0;
-    for (; t + kGemmRows <= tiles; t += kGemmRows) gemm_row_block<kGemmRows>(a + t * lda, lda, in, b, out, c + t * ldc, ldc);
-    for (; t < tiles; ++t) gemm_row_block<1>(a + t * lda, lda, in, b, out, c + t * ldc, ldc);
+    for (; t + kGemmRows <= tiles; t += kGemmRows) rows.template operator()<kGemmRows>(t);
+    for (; t < tiles; ++t) rows.template operator()<1>(t);
   }
 }
 
@@ -168,16 +196,16 @@ void winograd_f4x3_output_tile(const float* m, int64_t out_channels, const float
                                float* mean, float* m2) {
   int valid = 0;
   for (int k = 0; k < kOut * kOut; ++k) valid += pixels[k] != nullptr;
-  for (int64_t ob = 0; ob < out_channels; ob += kBlock) {
-    Vec16 p[kTile][kTile], s[kTile][kOut];  // p[column][row]; s[column][i] = (A^T m)[i][column]
+  for (int64_t ob = 0; ob < out_channels; ob += kLanesPerVec) {
+    Vec p[kTile][kTile], s[kTile][kOut];  // p[column][row]; s[column][i] = (A^T m)[i][column]
     for (int i = 0; i < kTile; ++i) {
       for (int j = 0; j < kTile; ++j) p[j][i] = load(m + (i * kTile + j) * out_channels + ob);
     }
     for (int j = 0; j < kTile; ++j) output_transform_1d(p[j], s[j]);
-    const Vec16 b = bias ? load(bias + ob) : Vec16{};
-    Vec16 y[kOut * kOut];
+    const Vec b = bias ? load(bias + ob) : Vec{};
+    Vec y[kOut * kOut];
     for (int i = 0; i < kOut; ++i) {
-      Vec16 line[kTile];
+      Vec line[kTile];
       for (int j = 0; j < kTile; ++j) line[j] = s[j][i];
       output_transform_1d(line, y + i * kOut);
       for (int j = 0; j < kOut; ++j) {
@@ -186,11 +214,11 @@ void winograd_f4x3_output_tile(const float* m, int64_t out_channels, const float
       }
     }
     if (!mean) continue;
-    Vec16 sum = {}, dev = {};
+    Vec sum = {}, dev = {};
     for (int k = 0; k < kOut * kOut; ++k) {
       if (pixels[k]) sum += y[k];
     }
-    const Vec16 mu = sum / static_cast<float>(valid);
+    const Vec mu = sum / static_cast<float>(valid);
     for (int k = 0; k < kOut * kOut; ++k) {
       if (pixels[k]) dev += (y[k] - mu) * (y[k] - mu);
     }

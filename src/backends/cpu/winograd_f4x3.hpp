@@ -19,6 +19,7 @@ inline constexpr int kWinogradInputTile = 6;   // input tile side
 inline constexpr int kWinogradOutputTile = 4;  // output tile side
 inline constexpr int kWinogradPositions = 36;  // products per tile and channel pair
 inline constexpr int64_t kWinogradChannelBlock = 16;
+inline constexpr int64_t kWinogradMaxInPlaceChannels = 512;  // winograd_f4x3_multiply in place
 
 struct WinogradF4x3Weights {
   int64_t out_channels = 0, in_channels = 0;
@@ -37,7 +38,7 @@ void winograd_f4x3_input_tile(const float* const* pixels, int64_t channels, cons
                               bool relu, float* v);
 
 // m (tiles, 36, out) = v (tiles, 36, in) through the 36 weight matrices: tile t's product at
-// position e is v[t][e] @ u[e]. m may be v when in == out.
+// position e is v[t][e] @ u[e]. m may be v when in == out <= kWinogradMaxInPlaceChannels.
 void winograd_f4x3_multiply(const float* v, int64_t tiles, const WinogradF4x3Weights& weights, float* m);
 
 // The 4x4 outputs A^T m A (+ bias, may be null) of one tile's products m (36, out) into its
