@@ -69,6 +69,16 @@ def cpu_name() -> str:
     return platform.processor()
 
 
+def cpu_instruction_sets() -> str:
+    """The instruction sets that decide which kernels run (corridorkey-cpp's levels, oneDNN's)."""
+    wanted = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile", "amx_bf16"]
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("flags"):
+            flags = set(line.split(":", 1)[1].split())
+            return " ".join(f for f in wanted if f in flags) or "none of " + " ".join(wanted)
+    return "unknown"
+
+
 def run_ours(a, precision: str) -> dict:
     cli = ROOT / "build" / "tools" / "corridorkey"
     return json.loads(subprocess.run([str(cli), "bench", "--img-size", str(a.img_size), "--runs", str(a.runs),
@@ -272,7 +282,8 @@ def main(argv: list[str]) -> int:
           (" --bf16" if a.bf16 else "")
     text = "\n".join([
         BEGIN, f"## The network against its peers, S = {s}", "",
-        f"Machine: {cpu_name()}, {os.cpu_count()} cores, {a.threads} threads; Debian {platform.freedesktop_os_release().get('VERSION_ID', '?')}.",
+        f"Machine: {cpu_name()}, {os.cpu_count()} cores, {a.threads} threads; Debian {platform.freedesktop_os_release().get('VERSION_ID', '?')}; "
+        f"instruction sets: {cpu_instruction_sets()}.",
         f"Network only (no image files), S = {s}, the full-size network with the project's generated weights,",
         f"median of {a.runs} runs after {a.warmup} warm-up, all runtimes in one run of:", "", "```sh", cmd, "```", "",
         *lines, "", *summary, "",
