@@ -62,7 +62,10 @@ constexpr int kGemmRows = 6;
 // on R nor on the level's block.
 template <int R, int NV>
 void gemm_rows(const float* a, int64_t lda, int64_t k, const float* b, int64_t ldb, float* c, int64_t ldc) {
-  Vec acc[R][NV] = {};
+  Vec acc[R][NV];  // zeroed element by element: `= {}` became a memset of the stack copy
+  for (int r = 0; r < R; ++r) {
+    for (int j = 0; j < NV; ++j) acc[r][j] = Vec{};
+  }
   for (int64_t kk = 0; kk < k; ++kk) {
     Vec bv[NV];
     for (int j = 0; j < NV; ++j) bv[j] = load(b + kk * ldb + j * kLanesPerVec);
