@@ -134,26 +134,6 @@ Result<CpuLevel> active_cpu_level() {
   return level;
 }
 
-std::string built_cpu_levels() {
-#ifdef CK_CPU_NATIVE_ONLY
-  return "native";
-#else
-  return "avx2 avx512";
-#endif
-}
-
-std::string cpu_feature_list() {
-  std::string out;
-  auto add = [&out](const Feature& f) {
-    if (f.present) out += std::string(out.empty() ? "" : " ") + f.name;
-  };
-  for (const Feature& f : avx2_features()) add(f);
-  for (const Feature& f : avx512_features()) add(f);
-  add({"avx512_bf16", has_avx512_bf16()});
-  add({"amx_bf16", has_amx_bf16()});
-  return out.empty() ? "none of avx2, fma, avx512" : out;
-}
-
 int cpu_threads() { return omp_get_max_threads(); }
 
 }  // namespace ck::cpu

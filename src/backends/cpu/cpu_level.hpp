@@ -38,11 +38,6 @@ Result<std::optional<CpuLevel>> cpu_level_cap();
 // first call passes a cap on to oneDNN and asks Linux for AMX state where AMX is used.
 Result<CpuLevel> active_cpu_level();
 
-// The levels this binary carries kernels for ("avx2 avx512" in a portable build, "native"
-// when built with -march=native), and the CPU's relevant features ("avx2 fma avx512f ...").
-std::string built_cpu_levels();
-std::string cpu_feature_list();
-
 // Thread count the OpenMP loops of the CPU backend use.
 int cpu_threads();
 
