@@ -14,6 +14,9 @@ packages=(
   libcli11-dev           # command line
   libopenimageio-dev     # image files (EXR, PNG, TIFF, JPEG, DPX)
   libcurl4-openssl-dev   # checkpoint download
+  libssl-dev             # SHA-256 of weights files (run manifests)
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev  # video in and out (FFmpeg)
+  libopencolorio-dev     # colour management
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer and its sanitizers (scripts/fuzz.sh)
   python3                # writes the fuzzers' pickle seeds; the instruction-set checks

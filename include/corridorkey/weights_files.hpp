@@ -29,4 +29,7 @@ Status add_stage_tensors(OutputSet& set, const std::string& path, const std::vec
 // Every tensor of a safetensors file as float32 stage tensors (any stored float dtype).
 Result<std::vector<StageTensor>> read_stage_tensors(const std::string& path);
 
+// The SHA-256 of a file as 64 hex digits (weights in a run manifest, downloads).
+Result<std::string> file_sha256(const std::string& path);
+
 }  // namespace ck

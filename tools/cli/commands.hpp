@@ -36,5 +36,6 @@ void add_convert_command(CLI::App& app, std::function<int()>& run);
 void add_infer_command(CLI::App& app, std::function<int()>& run);
 void add_bench_command(CLI::App& app, std::function<int()>& run);
 void add_process_command(CLI::App& app, std::function<int()>& run);
+void add_doctor_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace ck::cli

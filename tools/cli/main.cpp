@@ -13,11 +13,13 @@ int main(int argc, char** argv) {
   ck::cli::add_infer_command(app, run);
   ck::cli::add_bench_command(app, run);
   ck::cli::add_process_command(app, run);
+  ck::cli::add_doctor_command(app, run);
   ck::cli::install_interrupt_cleanup();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // A bad command line exits with 2 (help and --version with 0), as README documents.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return run ? run() : 1;
 }

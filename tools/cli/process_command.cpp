@@ -1,5 +1,6 @@
-// corridorkey process: keys one frame as the original CorridorKey does and writes
-// DIR/Matte/<name>.exr, DIR/FG/<name>.exr, DIR/Processed/<name>.exr and DIR/Comp/<name>.png.
+// corridorkey process: keys frames as the original CorridorKey does and writes
+// DIR/Matte/<name>.exr, DIR/FG/<name>.exr, DIR/Processed/<name>.exr and DIR/Comp/<name>.png:
+// one frame (--image), or whole shots (clip folders, --input; process_shots.cpp).
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -8,10 +9,11 @@
 #include <string>
 
 #include "commands.hpp"
-#include "corridorkey/colour.hpp"
 #include "corridorkey/engine.hpp"
 #include "corridorkey/image_file.hpp"
 #include "corridorkey/pending_outputs.hpp"
+#include "corridorkey/shot.hpp"
+#include "process_options.hpp"
 
 namespace ck::cli {
 
@@ -19,23 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct ProcessOptions {
-  std::string image, hint, checkpoint, output_dir;
-  EngineOptions engine;
-  int64_t max_pixels = 0;
-  FrameOptions frame;
-  bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
-};
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
-
-struct Output {
-  std::string path;
-  const Image* image;
-  WriteOptions options;
-};
 
 Status run(const ProcessOptions& o) {
   CK_TRY(check_engine_flags(o.engine));
@@ -52,11 +40,12 @@ Status run(const ProcessOptions& o) {
   CK_TRY(validate_frame_options(frame));
 
   // Output folders first: an unwritable destination fails before minutes of keying.
-  const fs::path dir(o.output_dir);
-  for (const char* sub : {"Matte", "FG", "Processed", "Comp"}) {
-    if (o.no_comp && std::string(sub) == "Comp") continue;
-    CK_TRY(create_output_directories((dir / sub).string()));
-  }
+  ShotOutputOptions outputs;
+  outputs.dir = o.output_dir;
+  outputs.comp = !o.no_comp;
+  outputs.exr_float = o.exr_float;
+  outputs.fg_linear = o.fg_linear;
+  CK_TRY(create_frame_output_folders(outputs));
 
   const auto t_load = std::chrono::steady_clock::now();
   CK_ASSIGN(auto engine, Engine::create(checkpoint, o.engine));
@@ -66,39 +55,9 @@ Status run(const ProcessOptions& o) {
   CK_ASSIGN(FrameResult r, engine->process_frame(view_of(plate), view_of(hint), frame));
   const double key_s = seconds_since(t_key);
   for (const std::string& w : r.warnings) std::cerr << "corridorkey process: warning: " << w << "\n";
-  if (o.fg_linear) {
-    for (float& v : r.fg.pixels) v = srgb_to_linear(v);
-  }
-
-  const std::string name = fs::path(o.image).stem().string();
-  WriteOptions exr;
-  exr.format = o.exr_float ? SampleFormat::kFloat : SampleFormat::kHalf;
-  exr.compression = o.exr_float ? "zip" : "pxr24";
-  WriteOptions matte = exr, fg = exr, rgba = exr;
-  matte.channel_names = {"Y"};
-  fg.channel_names = {"R", "G", "B"};
-  rgba.channel_names = {"R", "G", "B", "A"};
-  std::vector<Output> outputs{{(dir / "Matte" / (name + ".exr")).string(), &r.alpha, matte},
-                              {(dir / "FG" / (name + ".exr")).string(), &r.fg, fg},
-                              {(dir / "Processed" / (name + ".exr")).string(), &r.processed, rgba}};
-  if (!o.no_comp) outputs.push_back({(dir / "Comp" / (name + ".png")).string(), &r.comp, {}});
 
   const auto t_write = std::chrono::steady_clock::now();
-  // The files are compressed and written concurrently (each encoder runs on one thread),
-  // then renamed into place together: a frame's outputs are all there or none is.
-  OutputSet frame_files;
-  std::vector<std::future<Status>> writes;
-  for (const Output& out : outputs) {
-    writes.push_back(std::async(std::launch::async,
-                                [&out, &frame_files] { return add_image(frame_files, out.path, *out.image, out.options); }));
-  }
-  Status written = ok_status();
-  for (auto& w : writes) {
-    Status st = w.get();
-    if (written.ok() && !st.ok()) written = std::move(st);
-  }
-  CK_TRY(written);
-  CK_TRY(frame_files.commit());
+  CK_TRY(write_frame_outputs(r, fs::path(o.image).stem().string(), outputs));
   const double write_s = seconds_since(t_write);
   std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.engine.img_size
             << " into " << o.output_dir << ": read " << read_s << " s, weights " << load_s << " s, keying "
@@ -111,14 +70,21 @@ Status run(const ProcessOptions& o) {
 
 void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   auto o = std::make_shared<ProcessOptions>();
-  CLI::App* cmd = app.add_subcommand("process", "Key one frame: Matte, FG and Processed EXRs and a Comp PNG");
-  cmd->add_option("--image", o->image, "plate (PNG, JPEG, TIFF, EXR, DPX)")->required();
-  cmd->add_option("--hint", o->hint, "coarse alpha hint (first channel used)")->required();
-  cmd->add_option("--output-dir", o->output_dir, "output folder (Matte/, FG/, Processed/, Comp/ inside)")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "process",
+      "Key a shot or a frame: Matte, FG and Processed EXRs and a Comp PNG per frame.\n"
+      "  process CLIP_DIR...                 clips in CorridorKey's layout (Input/, AlphaHint/, Output/), or folders of clips\n"
+      "  process --input SEQ|VIDEO --hint SEQ|VIDEO|IMAGE --output-dir DIR\n"
+      "  process --image PLATE --hint HINT --output-dir DIR     one frame");
+  cmd->add_option("clips", o->clips, "clip folders (Input/ or Input.<video>, AlphaHint/ or AlphaHint.<ext>), or folders of clips");
+  cmd->add_option("--input", o->input, "plate: a sequence pattern (plate.%04d.exr, plate.####.exr), a folder or a video");
+  cmd->add_option("--image", o->image, "one plate image (PNG, JPEG, TIFF, EXR, DPX)");
+  cmd->add_option("--hint", o->hint, "coarse alpha hint: a sequence, a video, or one image for every frame (first channel used)");
+  cmd->add_option("--output-dir", o->output_dir, "output folder (Matte/, FG/, Processed/, Comp/ inside)");
   cmd->add_option("--checkpoint", o->checkpoint, "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
   add_engine_options(*cmd, o->engine);
   add_max_pixels_option(*cmd, o->max_pixels);
-  cmd->add_flag("--linear", o->frame.input_is_linear, "the plate is scene-linear (typical for EXR), not sRGB");
+  cmd->add_flag("--linear", o->frame.input_is_linear, "the plate is scene-linear Rec.709 (typical for EXR), not sRGB");
   cmd->add_option("--despill", o->frame.despill_strength, "despill strength in [0, 1]")->capture_default_str();
   cmd->add_flag("--no-despeckle", o->no_despeckle, "keep small islands of matte");
   cmd->add_option("--despeckle-size", o->frame.despeckle_size, "smallest kept island, in pixels")
@@ -129,7 +95,38 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_flag("--exr-float", o->exr_float, "write 32-bit float EXR (default: half with PXR24 compression)");
   cmd->add_flag("--fg-linear", o->fg_linear,
                 "write FG linearised (default: sRGB-encoded values, as the original CorridorKey writes them)");
-  cmd->callback([o, &run_fn] { run_fn = exit_code_of("process", [o] { return run(*o); }); });
+  // Shots.
+  cmd->add_option("--frames", o->frames, "frames to key, inclusive input frame numbers: 1001-1100[,1200-1250]");
+  cmd->add_flag("--skip-existing", o->skip_existing, "do not key frames whose outputs exist (default for clips)");
+  cmd->add_flag("--overwrite", o->overwrite, "key every frame again, replacing existing outputs");
+  cmd->add_flag("--force", o->force, "write into outputs made with other settings (the run manifest differs)");
+  cmd->add_option("--video-out", o->video_out, "also write the key as video: prores (ProRes 4444 MOV) or ffv1 (FFV1 MKV)")
+      ->check(CLI::IsMember({"prores", "ffv1"}));
+  cmd->add_flag("--preview", o->preview, "also write an H.264 MP4 of the composite");
+  cmd->add_option("--fps", o->fps, "frame rate of the videos written (default: the plate video's, else 24)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--input-colorspace", o->input_colorspace, "the plate's OpenColorIO colour space (e.g. ARRI LogC3, ACEScct)");
+  cmd->add_option("--output-colorspace", o->output_colorspace, "convert Processed to this OpenColorIO colour space");
+  cmd->add_option("--working-colorspace", o->working_colorspace,
+                  "the config's linear Rec.709 space (default: found by its usual names)");
+  cmd->add_option("--ocio-config", o->ocio_config, "OpenColorIO config (default: $OCIO)");
+  cmd->add_option("--queue-depth", o->queue_depth, "frames held by each of the read-ahead and write-behind queues")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_flag("--json", o->json, "progress as NDJSON events on stdout");
+  cmd->add_flag("--no-progress", o->no_progress, "plain lines instead of a progress bar on a terminal");
+  cmd->callback([o, &run_fn] {
+    const int forms = (o->clips.empty() ? 0 : 1) + (o->input.empty() ? 0 : 1) + (o->image.empty() ? 0 : 1);
+    if (forms != 1) {
+      throw CLI::ValidationError("process", "give clip folders, --input or --image (one of them)");
+    }
+    if (!o->image.empty()) {
+      if (o->hint.empty() || o->output_dir.empty()) throw CLI::ValidationError("process", "--image needs --hint and --output-dir");
+      run_fn = exit_code_of("process", [o] { return run(*o); });
+    } else {
+      run_fn = [o] { return run_shots(*o); };
+    }
+  });
 }
 
 }  // namespace ck::cli

@@ -1,0 +1,21 @@
+// What this machine and build offer, for `corridorkey doctor` and bug reports.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "corridorkey/status.hpp"
+
+namespace ck {
+
+struct SystemInfo {
+  std::string version;     // the engine's version
+  std::string cpu_level;   // the kernels' level this CPU runs (avx2, avx512, ...), or why none
+  std::vector<std::string> cpu_features;  // the x86 features the levels use, as this CPU has them
+  int threads = 0;         // CPU threads an engine uses by default
+  std::string onednn;      // oneDNN's version
+};
+
+SystemInfo system_info();
+
+}  // namespace ck

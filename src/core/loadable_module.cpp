@@ -1,0 +1,54 @@
+#include "core/loadable_module.hpp"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
+#include <filesystem>
+#include <vector>
+
+namespace ck {
+
+namespace {
+
+// Where the module is: the path the build gave it, else next to the running program (an
+// installed or relocated binary).
+std::vector<std::string> module_candidates(const std::string& build_path) {
+  std::vector<std::string> paths{build_path};
+  char exe[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    const std::filesystem::path dir = std::filesystem::path(std::string(exe, static_cast<size_t>(n))).parent_path();
+    const std::string name = std::filesystem::path(build_path).filename().string();
+    paths.push_back((dir / name).string());
+    paths.push_back((dir.parent_path() / "lib" / name).string());
+  }
+  return paths;
+}
+
+}  // namespace
+
+Result<const void*> load_module_table(const std::string& build_path, const char* entry, int version,
+                                      const std::string& what) {
+  std::string tried;
+  for (const std::string& path : module_candidates(build_path)) {
+    void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+      const char* why = dlerror();
+      tried += "\n  " + path + ": " + (why ? why : "not loadable");
+      continue;
+    }
+    using Entry = const void* (*)();
+    auto function = reinterpret_cast<Entry>(dlsym(handle, entry));
+    const void* table = function ? function() : nullptr;
+    if (table == nullptr || *static_cast<const int*>(table) != version) {
+      tried += "\n  " + path + ": not this build's module";
+      dlclose(handle);
+      continue;
+    }
+    return table;
+  }
+  return err(ErrorCode::kUnsupported, what, " could not be loaded; tried:", tried);
+}
+
+}  // namespace ck

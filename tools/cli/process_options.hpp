@@ -1,0 +1,37 @@
+// The options of `corridorkey process`, shared by its one-frame and shot forms.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "corridorkey/engine.hpp"
+
+namespace ck::cli {
+
+struct ProcessOptions {
+  // Forms: clip folders (positional), --input/--hint shots, --image/--hint one frame.
+  std::vector<std::string> clips;
+  std::string input, image, hint, checkpoint, output_dir;
+  EngineOptions engine;
+  int64_t max_pixels = 0;
+  FrameOptions frame;
+  bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
+  // Shots.
+  std::string frames;             // --frames 1001-1100,1200
+  bool skip_existing = false, overwrite = false, force = false;
+  bool json = false, no_progress = false;
+  std::vector<std::string> video_out;  // prores, ffv1
+  bool preview = false;                // H.264 of the composite
+  double fps = 0;
+  int queue_depth = 2;
+  std::string input_colorspace, output_colorspace, working_colorspace, ocio_config;
+};
+
+// Exit codes of `process` (docs in README): 0 every frame keyed (or already there), 1 the run
+// failed (nothing or only some frames written), 2 a bad command line, 3 some frames failed.
+inline constexpr int kExitFramesFailed = 3;
+
+// Keys clip folders or an --input shot; returns the exit code.
+int run_shots(const ProcessOptions& options);
+
+}  // namespace ck::cli
