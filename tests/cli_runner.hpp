@@ -27,4 +27,17 @@ inline CliResult run_cli(const std::string& args) {
   return r;
 }
 
+// Runs a shell line under bash (for ulimit, timeout, pipes) and returns its exit code and output.
+inline CliResult run_shell(const std::string& line) {
+  CliResult r;
+  FILE* pipe = popen(("bash -c '" + line + "' 2>&1 </dev/null").c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 }  // namespace ck::test

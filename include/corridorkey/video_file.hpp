@@ -55,7 +55,7 @@ struct VideoWriteOptions {
 class VideoWriter {
  public:
   virtual ~VideoWriter() = default;
-  // One frame: RGB or RGBA float, display-referred (sRGB-encoded) values; clamped to [0, 1].
+  // One frame: grey, RGB or RGBA float, display-referred (sRGB-encoded) values; clamped to [0, 1].
   // `time_s` < 0: the next frame at the constant rate.
   virtual Status write(const Image& frame, double time_s = -1) = 0;
   virtual Status finish() = 0;

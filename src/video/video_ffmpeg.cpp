@@ -373,7 +373,7 @@ class FfmpegEncoder final : public VideoEncoder {
 
   Status write(const Image& image, double time_s) override {
     AVCodecContext* c = encoder_.get();
-    if (image.width != c->width || image.height != c->height || (image.channels != 3 && image.channels != 4)) {
+    if (image.width != c->width || image.height != c->height || (image.channels != 1 && image.channels != 3 && image.channels != 4)) {
       return err(ErrorCode::kInvalidArgument, "'", path_, "': frame ", written_, " is ", image.width, "x",
                  image.height, "x", image.channels, ", the video is ", c->width, "x", c->height);
     }
@@ -382,7 +382,9 @@ class FfmpegEncoder final : public VideoEncoder {
     rgba_.resize(pixels * 4);
     for (size_t i = 0; i < pixels; ++i) {
       for (int k = 0; k < 4; ++k) {
-        const float v = k < image.channels ? image.pixels[i * image.channels + k] : 1.0f;
+        // Grey (a matte) fills the colour channels; a missing alpha is opaque.
+        const int from = image.channels == 1 ? (k < 3 ? 0 : -1) : (k < image.channels ? k : -1);
+        const float v = from >= 0 ? image.pixels[i * image.channels + from] : 1.0f;
         rgba_[i * 4 + k] = static_cast<uint16_t>(std::lround(std::clamp(v, 0.0f, 1.0f) * 65535.0f));
       }
     }

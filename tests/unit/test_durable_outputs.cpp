@@ -30,19 +30,6 @@ std::string process_args(const std::string& out_dir) {
          fixture_path("tiny/weights.safetensors") + " --img-size 64 --output-dir " + out_dir;
 }
 
-// Runs a shell line under bash (for ulimit) and returns the exit code and output.
-CliResult run_shell(const std::string& line) {
-  CliResult r;
-  FILE* pipe = popen(("bash -c '" + line + "' 2>&1 </dev/null").c_str(), "r");
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 std::vector<std::string> temporaries_under(const fs::path& dir) {
   std::vector<std::string> found;
   std::error_code ec;

@@ -45,6 +45,10 @@ class JsonReporter final : public ProgressReporter {
  public:
   void on_event(const ShotEvent& e) override {
     nlohmann::json j{{"event", kind_name(e.kind)}, {"shot", e.shot}, {"elapsed_s", e.elapsed_s}};
+    if (e.kind == ShotEvent::Kind::kStarted) counts_ = {};
+    if (e.kind == ShotEvent::Kind::kFrameDone) ++counts_.keyed;
+    if (e.kind == ShotEvent::Kind::kFrameSkipped) ++counts_.skipped;
+    if (e.kind == ShotEvent::Kind::kFrameFailed) ++counts_.failed;
     switch (e.kind) {
       case ShotEvent::Kind::kStarted: j["total"] = e.total; break;
       case ShotEvent::Kind::kFrameDone:
@@ -56,13 +60,21 @@ class JsonReporter final : public ProgressReporter {
         j.update({{"frame", e.frame}, {"done", e.done}, {"total", e.total}, {"message", e.message}});
         break;
       case ShotEvent::Kind::kWarning: j["message"] = e.message; break;
-      case ShotEvent::Kind::kFinished: j["done"] = e.done; j["total"] = e.total; break;
+      case ShotEvent::Kind::kFinished:
+        j.update({{"done", e.done}, {"total", e.total}, {"keyed", counts_.keyed}, {"skipped", counts_.skipped},
+                  {"failed", counts_.failed}});
+        break;
     }
     std::cout << j.dump() << "\n" << std::flush;
   }
   void on_failure(const std::string& shot, const std::string& message) override {
     std::cout << nlohmann::json{{"event", "failed"}, {"shot", shot}, {"message", message}}.dump() << "\n" << std::flush;
   }
+
+ private:
+  struct {
+    int64_t keyed = 0, skipped = 0, failed = 0;
+  } counts_;
 };
 
 class TextReporter final : public ProgressReporter {
