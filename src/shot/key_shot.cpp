@@ -161,14 +161,21 @@ class ShotRun {
     return true;
   }
 
-  // The hint for a plate frame: the still, the same number, or the same position.
+  static bool is_video(const FrameSource& source) {
+    return !source.frames().empty() && source.frame_time(source.frames().front()) >= 0;
+  }
+
+  // The hint for a plate frame: the still, the same number, or (a video against a numbered
+  // sequence, whose numbers mean different things) the same position.
   Result<Image> read_hint(int64_t frame) {
     FrameSource& hint = *job_.hint;
     if (hint.is_still()) return hint.read(frame);
     const std::vector<int64_t>& plate_frames = job_.plate->frames();
     int64_t wanted = frame;
-    if (hint.frame_rate() > 0 && job_.plate->frame_rate() <= 0) {  // a video hint for a sequence
-      wanted = std::lower_bound(plate_frames.begin(), plate_frames.end(), frame) - plate_frames.begin();
+    if (is_video(hint) != is_video(*job_.plate)) {
+      const auto position = std::lower_bound(plate_frames.begin(), plate_frames.end(), frame) - plate_frames.begin();
+      wanted = position < static_cast<int64_t>(hint.frames().size()) ? hint.frames()[static_cast<size_t>(position)]
+                                                                    : hint.frames().back() + 1 + position;
     }
     if (!std::binary_search(hint.frames().begin(), hint.frames().end(), wanted)) {
       return err(ErrorCode::kIo, "frame ", frame, ": no hint (", hint.describe(wanted), ")");

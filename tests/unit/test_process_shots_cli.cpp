@@ -238,6 +238,24 @@ TEST_F(ProcessShots, VideoClipInDeliverablesWithAlphaOut) {
   EXPECT_FALSE(preview->info().has_alpha);
 }
 
+// A 1001-based plate sequence with a video hint: matched by position.
+TEST_F(ProcessShots, AVideoHintServesASequenceByPosition) {
+  make_clip("vh", 1001, 3, /*hints=*/0);
+  fs::remove_all(path("vh/AlphaHint"));
+  VideoWriteOptions options;
+  options.codec = VideoCodec::kFfv1;
+  options.width = kWidth;
+  options.height = kHeight;
+  {
+    auto writer = unwrap(create_video(path("vh/AlphaHint.mkv"), options));
+    for (int t = 0; t < 3; ++t) ASSERT_TRUE(writer->write(synthetic_hint(kWidth, kHeight, t)).ok());
+    ASSERT_TRUE(writer->finish().ok());
+  }
+  const CliResult r = run_cli("process " + path("vh") + engine_args() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(events_of(r.output).frames("frame_done"), (std::vector<int64_t>{1001, 1002, 1003}));
+}
+
 // A plate in a camera log space keys as the same plate converted to linear Rec.709 by hand.
 TEST_F(ProcessShots, InputColourSpacesConvertThroughOpenColorIO) {
   const std::string config = fixture_path("ocio/config.ocio");
