@@ -14,10 +14,10 @@ struct CliResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(CK_CLI_PATH) + " " + args + " 2>&1 </dev/null";
+// Runs a command line through /bin/sh with no standard input; its exit code and output.
+inline CliResult run_command(const std::string& cmd) {
   CliResult r;
-  FILE* pipe = popen(cmd.c_str(), "r");
+  FILE* pipe = popen((cmd + " 2>&1 </dev/null").c_str(), "r");
   if (pipe == nullptr) return r;
   std::array<char, 4096> buf{};
   size_t n;
@@ -27,17 +27,9 @@ inline CliResult run_cli(const std::string& args) {
   return r;
 }
 
+inline CliResult run_cli(const std::string& args) { return run_command(std::string(CK_CLI_PATH) + " " + args); }
+
 // Runs a shell line under bash (for ulimit, timeout, pipes) and returns its exit code and output.
-inline CliResult run_shell(const std::string& line) {
-  CliResult r;
-  FILE* pipe = popen(("bash -c '" + line + "' 2>&1 </dev/null").c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+inline CliResult run_shell(const std::string& line) { return run_command("bash -c '" + line + "'"); }
 
 }  // namespace ck::test
