@@ -29,6 +29,7 @@ struct WriteOptions {
   SampleFormat format = SampleFormat::kUint8;  // integers: clamped to [0, 1] and rounded
   std::string compression;                     // e.g. "pxr24" for EXR; empty: the format's default
   std::vector<std::string> channel_names;      // empty: the format's default (R, G, B, A / Y)
+  int png_compression = -1;                    // PNG's zlib level 0-9; -1: OpenImageIO's default (6)
 };
 
 // Format from the extension (.exr, .png, .tif/.tiff, .jpg, .dpx). Encoded in memory, then

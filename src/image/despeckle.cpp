@@ -64,27 +64,37 @@ std::vector<uint8_t> dilate_ellipse(const std::vector<uint8_t>& mask, int width,
     half[static_cast<size_t>(dy + radius)] =
         radius == 0 ? 0 : static_cast<int>(std::lround(radius * std::sqrt((r2 - dy * dy) / r2)));
   }
-  // Per row, a prefix count of set pixels answers "any set pixel in [x0, x1]" in O(1).
-  const size_t stride = static_cast<size_t>(width) + 1;
-  std::vector<int> prefix(stride * height, 0);
+  // Per row, each pixel's distance to the nearest set pixel of that row (capped past the
+  // radius): a pixel is hit when some row dy away holds a set pixel within half[dy] of it.
+  // The test over a row is a compare the compiler vectorises.
+  const int cap = std::min(radius + 1, 65535);
+  const size_t w = static_cast<size_t>(width);
+  std::vector<uint16_t> reach(w * height);
+#pragma omp parallel for schedule(static)
   for (int y = 0; y < height; ++y) {
-    int* p = &prefix[y * stride];
-    for (int x = 0; x < width; ++x) p[x + 1] = p[x] + (mask[static_cast<size_t>(y) * width + x] != 0);
+    const uint8_t* m = &mask[y * w];
+    uint16_t* r = &reach[y * w];
+    int d = cap;
+    for (size_t x = 0; x < w; ++x) {
+      d = m[x] ? 0 : std::min(d + 1, cap);
+      r[x] = static_cast<uint16_t>(d);
+    }
+    d = cap;
+    for (size_t x = w; x-- > 0;) {
+      d = m[x] ? 0 : std::min(d + 1, cap);
+      r[x] = static_cast<uint16_t>(std::min<int>(r[x], d));
+    }
   }
   std::vector<uint8_t> out(mask.size(), 0);
 #pragma omp parallel for schedule(static)
   for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      bool hit = false;
-      for (int dy = -radius; dy <= radius && !hit; ++dy) {
-        const int sy = y + dy;
-        if (sy < 0 || sy >= height) continue;  // outside the image contributes nothing
-        const int h = half[static_cast<size_t>(dy + radius)];
-        const int x0 = std::max(0, x - h), x1 = std::min(width - 1, x + h);
-        const int* p = &prefix[sy * stride];
-        hit = p[x1 + 1] - p[x0] > 0;
-      }
-      out[static_cast<size_t>(y) * width + x] = hit ? 255 : 0;
+    uint8_t* o = &out[y * w];
+    for (int dy = -radius; dy <= radius; ++dy) {
+      const int sy = y + dy;
+      if (sy < 0 || sy >= height) continue;  // outside the image contributes nothing
+      const uint16_t limit = static_cast<uint16_t>(half[static_cast<size_t>(dy + radius)]);
+      const uint16_t* r = &reach[sy * w];
+      for (size_t x = 0; x < w; ++x) o[x] |= r[x] <= limit ? 255 : 0;
     }
   }
   return out;
@@ -94,45 +104,52 @@ std::vector<uint8_t> gaussian_blur_8bit(const std::vector<uint8_t>& mask, int wi
   // OpenCV's bit-exact 8-bit Gaussian: the kernel exp(-d^2 / 2 sigma^2), normalised, is
   // quantised to 8 fractional bits with error diffusion from the tails inwards, the centre
   // taking what makes the sum exactly 256. Both passes then run in exact integers: rows give
-  // values in 1/256, columns in 1/65536, rounded half up to 8 bits at the end.
+  // values in 1/256, columns in 1/65536, rounded half up to 8 bits at the end (at most
+  // 256 * 256 * 255, so 32-bit sums are exact).
   const int k = 2 * radius + 1;
   const double sigma = 0.15 * k + 0.35;  // OpenCV's rule for sigma = 0: 0.3 ((k - 1) / 2 - 1) + 0.8
   std::vector<double> g(static_cast<size_t>(k));
   double sum = 0.0;
   for (int i = 0; i < k; ++i) sum += g[static_cast<size_t>(i)] = std::exp(-(i - radius) * (i - radius) / (2 * sigma * sigma));
-  std::vector<int64_t> kernel(static_cast<size_t>(k));
+  std::vector<int32_t> kernel(static_cast<size_t>(k));
   double carry = 0.0;
-  int64_t total = 0;
+  int32_t total = 0;
   for (int i = 0; i < radius; ++i) {
     const double v = g[static_cast<size_t>(i)] / sum * 256.0 + carry;
-    const auto q = static_cast<int64_t>(std::nearbyint(v));  // round half to even, as cvRound
+    const auto q = static_cast<int32_t>(std::nearbyint(v));  // round half to even, as cvRound
     carry = v - static_cast<double>(q);
     kernel[static_cast<size_t>(i)] = kernel[static_cast<size_t>(k - 1 - i)] = q;
     total += 2 * q;
   }
   kernel[static_cast<size_t>(radius)] = 256 - total;
 
-  std::vector<int64_t> rows(mask.size());  // in 1/256
+  const size_t w = static_cast<size_t>(width);
+  std::vector<int32_t> rows(mask.size());  // in 1/256
 #pragma omp parallel for schedule(static)
   for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      int64_t acc = 0;
-      for (int i = 0; i < k; ++i) {
-        acc += kernel[static_cast<size_t>(i)] * mask[static_cast<size_t>(y) * width + reflect101(x + i - radius, width)];
-      }
-      rows[static_cast<size_t>(y) * width + x] = acc;
+    // The row with its reflect-101 border laid out once, so that the taps need no index checks.
+    std::vector<int32_t> padded(w + 2 * static_cast<size_t>(radius));
+    for (int x = -radius; x < width + radius; ++x) {
+      padded[static_cast<size_t>(x + radius)] = mask[y * w + static_cast<size_t>(reflect101(x, width))];
+    }
+    int32_t* out = &rows[y * w];
+    for (size_t x = 0; x < w; ++x) {
+      int32_t acc = 0;
+      for (int i = 0; i < k; ++i) acc += kernel[static_cast<size_t>(i)] * padded[x + static_cast<size_t>(i)];
+      out[x] = acc;
     }
   }
   std::vector<uint8_t> out(mask.size());
 #pragma omp parallel for schedule(static)
   for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      int64_t acc = 0;  // in 1/65536
-      for (int i = 0; i < k; ++i) {
-        acc += kernel[static_cast<size_t>(i)] * rows[static_cast<size_t>(reflect101(y + i - radius, height)) * width + x];
-      }
-      out[static_cast<size_t>(y) * width + x] = static_cast<uint8_t>(std::min<int64_t>((acc + 32768) >> 16, 255));
+    std::vector<int32_t> acc(w, 0);  // in 1/65536, a row at a time so the inner loop runs along x
+    for (int i = 0; i < k; ++i) {
+      const int32_t kv = kernel[static_cast<size_t>(i)];
+      const int32_t* src = &rows[static_cast<size_t>(reflect101(y + i - radius, height)) * w];
+      for (size_t x = 0; x < w; ++x) acc[x] += kv * src[x];
     }
+    uint8_t* o = &out[y * w];
+    for (size_t x = 0; x < w; ++x) o[x] = static_cast<uint8_t>(std::min<int32_t>((acc[x] + 32768) >> 16, 255));
   }
   return out;
 }

@@ -94,6 +94,7 @@ Result<std::vector<unsigned char>> encode_with_oiio(const std::string& path, con
   OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
   if (!options.channel_names.empty()) spec.channelnames = options.channel_names;
   if (!options.compression.empty()) spec.attribute("compression", options.compression);
+  if (options.png_compression >= 0) spec.attribute("png:compressionLevel", std::min(options.png_compression, 9));
   if (!out->set_ioproxy(&memory) || !out->open(path, spec) || !out->write_image(data_type, data) || !out->close()) {
     return err(ErrorCode::kIo, "cannot encode '", path, "': ", out->geterror());
   }

@@ -217,8 +217,11 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     const BufferPool::Use pool(impl_->pool);
     const ThreadCountScope threads(impl_->options.threads);
     const auto t0 = std::chrono::steady_clock::now();
+    StageClock clock;
+    StageClock* steps = observer != nullptr ? &clock : nullptr;
     CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
     CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
+    lap(steps, "prepare.convert");
     std::vector<std::string> warnings;
     if (hint.width != plate.width || hint.height != plate.height) {
       warnings.push_back("hint is " + std::to_string(hint.width) + "x" + std::to_string(hint.height) +
@@ -227,8 +230,10 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
       hint = resample(hint, plate.width, plate.height, ResampleFilter::kAntialiasedBilinear);
     }
     const int s = impl_->options.img_size;
-    CK_ASSIGN(const Tensor x,
-              normalise_network_input(prepare_network_planes(plate, hint, s, options.input_is_linear)));
+    const Planar planes = prepare_network_planes(plate, hint, s, options.input_is_linear);
+    lap(steps, "prepare.resize");
+    CK_ASSIGN(const Tensor x, normalise_network_input(planes));
+    lap(steps, "prepare.normalise");
     const float refiner_scale = impl_->options.use_refiner ? options.refiner_scale : 0.0f;
     const auto t1 = std::chrono::steady_clock::now();
     CK_ASSIGN(const GreenFormerOutput out, impl_->forward(x, refiner_scale, observer));
@@ -237,7 +242,11 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     const size_t plane = static_cast<size_t>(s) * s;
     Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
     Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
-    FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options);
+    lap(steps, "network");
+    FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options, steps);
+    if (observer != nullptr) {
+      for (const auto& [stage, seconds] : clock.laps()) observer->on_stage_time(stage, seconds);
+    }
     r.warnings = std::move(warnings);
     const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
     r.prepare_s = seconds(t0, t1);

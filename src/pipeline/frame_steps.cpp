@@ -7,6 +7,7 @@
 #include "image/composite.hpp"
 #include "image/despeckle.hpp"
 #include "image/despill.hpp"
+#include "image/frame_finish.hpp"
 #include "image/resample.hpp"
 
 namespace ck {
@@ -87,32 +88,20 @@ Result<Tensor> normalise_network_input(const Planar& planes) {
 }
 
 FrameResult postprocess_frame(const Planar& alpha_s, const Planar& fg_s, int width, int height,
-                              const FrameOptions& options) {
+                              const FrameOptions& options, StageClock* clock) {
   const Planar alpha = resample(alpha_s, width, height, ResampleFilter::kLanczos4);
   const Planar fg = resample(fg_s, width, height, ResampleFilter::kLanczos4);
-  const size_t n = alpha.plane_size();
-
+  lap(clock, "finish.resize");
   Planar clean = alpha;
   if (options.auto_despeckle) {
     DespeckleParams p;
     p.min_area = options.despeckle_size;
     clean.data = despeckle(alpha.plane(0), width, height, p);
   }
-  Planar fg_linear = fg;
-  despill_in_place(fg_linear, options.despill_strength);
-  for (float& v : fg_linear.data) v = srgb_to_linear(v);
-
-  Planar processed = Planar::zeros(width, height, 4);
-  for (int c = 0; c < 3; ++c) {
-    for (size_t i = 0; i < n; ++i) processed.plane(c)[i] = fg_linear.plane(c)[i] * clean.plane(0)[i];
-  }
-  std::copy(clean.data.begin(), clean.data.end(), processed.plane(3));
-
+  lap(clock, "finish.despeckle");
   FrameResult r;
-  r.alpha = to_interleaved(alpha);
-  r.fg = to_interleaved(fg);
-  r.processed = to_interleaved(processed);
-  if (options.generate_comp) r.comp = to_interleaved(composite_over_checkerboard(fg_linear, clean));
+  finish_frame_outputs(alpha, clean, fg, options.despill_strength, options.generate_comp, r);
+  lap(clock, "finish.colour");
   return r;
 }
 

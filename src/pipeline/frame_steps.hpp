@@ -2,6 +2,7 @@
 // harness's fixtures can check them one by one.
 #pragma once
 
+#include "core/stage_clock.hpp"
 #include "core/tensor.hpp"
 #include "image/planar.hpp"
 #include "corridorkey/engine.hpp"
@@ -22,7 +23,8 @@ Planar prepare_network_planes(const Planar& plate, const Planar& hint, int img_s
 Result<Tensor> normalise_network_input(const Planar& planes);
 
 // From the network's S x S alpha (1 plane) and fg (3 planes) to every output at width x height.
+// `clock`, when given, gets a lap per step (resize, despeckle, colour, interleave).
 FrameResult postprocess_frame(const Planar& alpha_s, const Planar& fg_s, int width, int height,
-                              const FrameOptions& options);
+                              const FrameOptions& options, StageClock* clock = nullptr);
 
 }  // namespace ck

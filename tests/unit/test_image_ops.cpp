@@ -1,7 +1,10 @@
 // Properties of the image operations that the parity fixtures cannot cover exhaustively:
 // resampling taps for every size pair, despeckle on edge cases, colour round trips.
 #include "corridorkey/colour.hpp"
+#include "image/composite.hpp"
 #include "image/despeckle.hpp"
+#include "image/despill.hpp"
+#include "image/frame_finish.hpp"
 #include "image/resample.hpp"
 #include "test_util.hpp"
 
@@ -76,6 +79,82 @@ TEST(Colour, TransferFunctionsRoundTripAndPassHdr) {
   for (float x = 0.0f; x <= 4.0f; x += 0.01f) EXPECT_NEAR(srgb_to_linear(linear_to_srgb(x)), x, 2e-6f * std::max(1.0f, x));
   EXPECT_EQ(linear_to_srgb(-1.0f), 0.0f);
   EXPECT_GT(linear_to_srgb(2.0f), 1.0f);
+}
+
+}  // namespace
+}  // namespace ck::test
+
+namespace ck::test {
+namespace {
+
+// The one-pass finish gives exactly what the steps give one after another (the pipeline parity
+// tests check the steps against the reference).
+TEST(FrameFinish, OnePassEqualsTheStepsExactly) {
+  const int w = 300, h = 170;  // more than one checker square, odd sizes
+  Planar alpha = Planar::zeros(w, h, 1), clean = Planar::zeros(w, h, 1), fg = Planar::zeros(w, h, 3);
+  uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<float>(state >> 8) / 16777216.0f * 1.4f - 0.2f;  // some values outside [0, 1]
+  };
+  for (float& v : alpha.data) v = next();
+  for (size_t i = 0; i < clean.data.size(); ++i) clean.data[i] = i % 7 == 0 ? 0.0f : alpha.data[i];
+  for (float& v : fg.data) v = next();
+  for (float strength : {1.0f, 0.35f, 0.0f}) {
+    FrameResult r;
+    finish_frame_outputs(alpha, clean, fg, strength, true, r);
+    Planar lin = fg;
+    despill_in_place(lin, strength);
+    for (float& v : lin.data) v = srgb_to_linear(v);
+    const Planar comp = composite_over_checkerboard(lin, clean);
+    for (size_t i = 0; i < alpha.plane_size(); ++i) {
+      ASSERT_EQ(r.alpha.pixels[i], alpha.data[i]);
+      ASSERT_EQ(r.processed.pixels[4 * i + 3], clean.data[i]);
+      for (int c = 0; c < 3; ++c) {
+        ASSERT_EQ(r.fg.pixels[3 * i + c], fg.plane(c)[i]);
+        ASSERT_EQ(r.processed.pixels[4 * i + c], lin.plane(c)[i] * clean.data[i]) << i;
+        ASSERT_EQ(r.comp.pixels[3 * i + c], comp.plane(c)[i]) << i;
+      }
+    }
+    FrameResult no_comp;
+    finish_frame_outputs(alpha, clean, fg, strength, false, no_comp);
+    EXPECT_TRUE(no_comp.comp.pixels.empty());
+    EXPECT_EQ(no_comp.processed.pixels, r.processed.pixels);
+  }
+}
+
+}  // namespace
+}  // namespace ck::test
+
+namespace ck::test {
+namespace {
+
+// The dilation against its definition: a pixel is set when a set pixel lies inside OpenCV's
+// elliptical structuring element around it (rows of half-width round(r sqrt(1 - dy^2 / r^2))).
+TEST(Despeckle, DilationMatchesTheEllipseByDefinition) {
+  uint32_t state = 7;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  for (int trial = 0; trial < 60; ++trial) {
+    const int w = 1 + static_cast<int>(next() % 70), h = 1 + static_cast<int>(next() % 50);
+    const int r = static_cast<int>(next() % 20);
+    const uint32_t density = next() % 60;
+    std::vector<uint8_t> mask(static_cast<size_t>(w) * h);
+    for (uint8_t& v : mask) v = next() % 1000 < density ? 255 : 0;
+    const std::vector<uint8_t> got = dilate_ellipse(mask, w, h, r);
+    for (int y = 0; y < h; ++y) {
+      for (int x = 0; x < w; ++x) {
+        bool hit = false;
+        for (int dy = -r; dy <= r && !hit; ++dy) {
+          const int half = r == 0 ? 0 : static_cast<int>(std::lround(r * std::sqrt((double(r) * r - dy * dy) / (double(r) * r))));
+          for (int dx = -half; dx <= half && !hit; ++dx) {
+            const int sx = x + dx, sy = y + dy;
+            hit = sx >= 0 && sx < w && sy >= 0 && sy < h && mask[static_cast<size_t>(sy) * w + sx];
+          }
+        }
+        ASSERT_EQ(got[static_cast<size_t>(y) * w + x], hit ? 255 : 0) << "trial " << trial << " at " << x << "," << y;
+      }
+    }
+  }
 }
 
 }  // namespace
