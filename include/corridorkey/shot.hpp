@@ -28,6 +28,11 @@ struct ShotOutputOptions {
   bool comp = true;         // write Comp/<name>.png
   bool exr_float = false;   // 32-bit float EXR (ZIP); default half float with PXR24
   bool fg_linear = false;   // FG linearised (default: sRGB-encoded values, as the original writes)
+  // EXR compression: empty for the default, PXR24 (half) or ZIP (float), as the original;
+  // also zip, zips, piz, dwaa, dwab, b44, rle, none (OpenEXR's names).
+  std::string exr_compression;
+  // Comp's zlib level, 0-9: 1 by default, OpenCV's default, which the original writes with.
+  int png_compression = 1;
   // Videos made from the finished frames once every frame of the run is there:
   // `DIR/<shot>_key.mov` (ProRes 4444) or `.mkv` (FFV1) with the despilled foreground and its
   // alpha, and `DIR/<shot>_comp.mp4` (H.264) of the composite.

@@ -89,7 +89,10 @@ Result<std::vector<unsigned char>> encode_with_oiio(const std::string& path, con
     return err(ErrorCode::kUnsupported, "cannot write '", path, "': the ", out->format_name(),
                " writer cannot encode to memory, so its writes could not be checked");
   }
+  // Room for the uncompressed pixels up front: the encoders append, and growing the vector
+  // would copy what is already there several times over.
   std::vector<unsigned char> bytes_out;
+  bytes_out.reserve(image.pixels.size() * type.size() + (64 << 10));
   OIIO::Filesystem::IOVecOutput memory(bytes_out);
   OIIO::ImageSpec spec(image.width, image.height, image.channels, type);
   if (!options.channel_names.empty()) spec.channelnames = options.channel_names;

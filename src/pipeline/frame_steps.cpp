@@ -48,17 +48,31 @@ Result<Planar> view_to_planar(const ImageView& view, int first, int count, const
   const size_t stride = view.row_stride_bytes ? view.row_stride_bytes : packed;
   if (stride < packed) return err(ErrorCode::kInvalidArgument, what, ": row stride ", stride, " < ", packed, " bytes");
   Planar p = Planar::zeros(view.width, view.height, count);
+  // Rows on every thread; a non-finite value is found again in order afterwards, so that the
+  // message names the first one.
+  bool all_finite = true;
+#pragma omp parallel for schedule(static) reduction(&& : all_finite)
   for (int y = 0; y < view.height; ++y) {
     const auto* row = static_cast<const uint8_t*>(view.data) + y * stride;
     for (int x = 0; x < view.width; ++x) {
       for (int c = 0; c < count; ++c) {
         const int src_c = view.channels == 1 ? 0 : first + c;
         const float v = read_pixel(row, x * view.channels + src_c, view.type);
-        if (!std::isfinite(v)) {
-          return err(ErrorCode::kInvalidArgument, what, " holds a non-finite value (", v, ") at pixel (", x, ", ", y,
-                     "), channel ", src_c);
-        }
+        all_finite = all_finite && std::isfinite(v);
         p.plane(c)[static_cast<size_t>(y) * view.width + x] = v;
+      }
+    }
+  }
+  if (!all_finite) {
+    for (int y = 0; y < view.height; ++y) {
+      for (int x = 0; x < view.width; ++x) {
+        for (int c = 0; c < count; ++c) {
+          const float v = p.plane(c)[static_cast<size_t>(y) * view.width + x];
+          if (!std::isfinite(v)) {
+            return err(ErrorCode::kInvalidArgument, what, " holds a non-finite value (", v, ") at pixel (", x, ", ", y,
+                       "), channel ", view.channels == 1 ? 0 : first + c);
+          }
+        }
       }
     }
   }

@@ -37,7 +37,7 @@ Status write_frame_outputs(const FrameResult& result, const std::string& name, c
   }
   WriteOptions exr;
   exr.format = options.exr_float ? SampleFormat::kFloat : SampleFormat::kHalf;
-  exr.compression = options.exr_float ? "zip" : "pxr24";
+  exr.compression = !options.exr_compression.empty() ? options.exr_compression : options.exr_float ? "zip" : "pxr24";
   WriteOptions matte = exr, fg = exr, rgba = exr;
   matte.channel_names = {"Y"};
   fg.channel_names = {"R", "G", "B"};
@@ -49,7 +49,9 @@ Status write_frame_outputs(const FrameResult& result, const std::string& name, c
   };
   std::vector<Output> outputs{{&result.alpha, matte}, {options.fg_linear ? &fg_linear : &result.fg, fg},
                               {&result.processed, rgba}};
-  if (options.comp) outputs.push_back({&result.comp, {}});
+  WriteOptions png;
+  png.png_compression = options.png_compression;
+  if (options.comp) outputs.push_back({&result.comp, png});
 
   // Each encoder runs on one thread: the files are compressed concurrently, then renamed into
   // place together.

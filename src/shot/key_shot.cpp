@@ -148,7 +148,8 @@ class ShotRun {
     s["despill"] = std::to_string(f.despill_strength);
     s["despeckle"] = f.auto_despeckle ? std::to_string(f.despeckle_size) : "off";
     s["comp"] = job_.output.comp ? "yes" : "no";
-    s["exr"] = job_.output.exr_float ? "float" : "half";
+    s["exr"] = std::string(job_.output.exr_float ? "float" : "half") +
+               (job_.output.exr_compression.empty() ? "" : " " + job_.output.exr_compression);
     s["fg"] = job_.output.fg_linear ? "linear" : "srgb";
     return s;
   }

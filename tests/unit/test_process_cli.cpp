@@ -48,6 +48,20 @@ TEST_F(ProcessCli, WritesMatteFgProcessedAndComp) {
   EXPECT_NE(r.output.find("keying"), std::string::npos) << r.output;
 }
 
+// Compression options change the bytes, never the pixels (PIZ is lossless on half floats).
+TEST_F(ProcessCli, CompressionOptionsChangeBytesNotPixels) {
+  ASSERT_EQ(process("", sample_path("plate.png"), path("default")).exit_code, 0);
+  ASSERT_EQ(process("--exr-compression piz --png-compression 0", sample_path("plate.png"), path("other")).exit_code, 0);
+  for (const char* file : {"Matte/plate.exr", "FG/plate.exr", "Processed/plate.exr", "Comp/plate.png"}) {
+    EXPECT_EQ(unwrap(read_image(path(std::string("default/") + file))).pixels,
+              unwrap(read_image(path(std::string("other/") + file))).pixels)
+        << file;
+    EXPECT_NE(fs::file_size(path(std::string("default/") + file)), fs::file_size(path(std::string("other/") + file))) << file;
+  }
+  const CliResult bad = process("--png-compression 12");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
 TEST_F(ProcessCli, OptionsReachTheOutputs) {
   ASSERT_EQ(process("--exr-float --no-despeckle --no-comp").exit_code, 0);
   EXPECT_FALSE(fs::exists(path("out/Comp/plate.png")));

@@ -45,6 +45,8 @@ Status run(const ProcessOptions& o) {
   outputs.comp = !o.no_comp;
   outputs.exr_float = o.exr_float;
   outputs.fg_linear = o.fg_linear;
+  outputs.exr_compression = o.exr_compression;
+  outputs.png_compression = o.png_compression;
   CK_TRY(create_frame_output_folders(outputs));
 
   const auto t_load = std::chrono::steady_clock::now();
@@ -93,6 +95,12 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
       ->capture_default_str();
   cmd->add_flag("--no-comp", o->no_comp, "do not write the checkerboard composite");
   cmd->add_flag("--exr-float", o->exr_float, "write 32-bit float EXR (default: half with PXR24 compression)");
+  cmd->add_option("--exr-compression", o->exr_compression,
+                  "EXR compression (default: pxr24 for half, zip for --exr-float, as the original)")
+      ->check(CLI::IsMember({"pxr24", "zip", "zips", "piz", "dwaa", "dwab", "b44", "b44a", "rle", "none"}));
+  cmd->add_option("--png-compression", o->png_compression, "Comp PNG's zlib level, 0-9 (default 1, as OpenCV writes)")
+      ->check(CLI::Range(0, 9))
+      ->capture_default_str();
   cmd->add_flag("--fg-linear", o->fg_linear,
                 "write FG linearised (default: sRGB-encoded values, as the original CorridorKey writes them)");
   // Shots.

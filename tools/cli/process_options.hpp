@@ -16,6 +16,8 @@ struct ProcessOptions {
   int64_t max_pixels = 0;
   FrameOptions frame;
   bool no_despeckle = false, no_comp = false, exr_float = false, fg_linear = false;
+  std::string exr_compression;
+  int png_compression = 1;
   // Shots.
   std::string frames;             // --frames 1001-1100,1200
   bool skip_existing = false, overwrite = false, force = false;

@@ -157,6 +157,8 @@ Result<ShotJob> build_job(const ProcessOptions& o, const ShotSpec& spec, const S
   job.output.comp = !o.no_comp;
   job.output.exr_float = o.exr_float;
   job.output.fg_linear = o.fg_linear;
+  job.output.exr_compression = o.exr_compression;
+  job.output.png_compression = o.png_compression;
   job.output.deliverables = shared.deliverables;
   job.output.frame_rate = o.fps;
   // Clips resume by default; an explicit --input redoes its frames unless told to skip.
