@@ -4,6 +4,7 @@
 // process writes them). Generated full-size weights, a generated plate; public API only.
 //
 //   ck_frame_profile [--width W] [--height H] [--img-size S] [--threads N] [--format png|exr] [--runs N]
+//                    [--exr-compression NAME] [--png-compression N]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "corridorkey/engine.hpp"
+#include "corridorkey/frame_memory.hpp"
 #include "corridorkey/image_file.hpp"
 #include "corridorkey/shot.hpp"
 #include "synthetic_clip.hpp"
@@ -60,7 +62,8 @@ struct Steps : NetworkObserver {
 
 int main(int argc, char** argv) {
   int width = 1920, height = 1080, img_size = 512, threads = 2, runs = 3;
-  std::string format = "png";
+  std::string format = "png", exr_compression;
+  int png_compression = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--width") width = std::stoi(value);
@@ -69,11 +72,14 @@ int main(int argc, char** argv) {
     else if (flag == "--threads") threads = std::stoi(value);
     else if (flag == "--format") format = value;
     else if (flag == "--runs") runs = std::stoi(value);
+    else if (flag == "--exr-compression") exr_compression = value;
+    else if (flag == "--png-compression") png_compression = std::stoi(value);
     else {
       std::fprintf(stderr, "ck_frame_profile: unknown option %s\n", flag.c_str());
       return 2;
     }
   }
+  ck::keep_frame_buffers_in_heap();  // as the corridorkey tool does
   const fs::path dir = fs::temp_directory_path() / ("ck_frame_profile_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   WriteOptions input_format;  // 8-bit PNG, or half-float PXR24 EXR as cameras' plates often are
@@ -91,6 +97,8 @@ int main(int argc, char** argv) {
   auto engine = check(Engine::create_with_generated_weights(options), "engine");
   ShotOutputOptions outputs;
   outputs.dir = (dir / "out").string();
+  outputs.exr_compression = exr_compression;
+  outputs.png_compression = png_compression;
   check(create_frame_output_folders(outputs), "output folders");
 
   std::map<std::string, std::vector<double>> samples;
@@ -115,9 +123,10 @@ int main(int argc, char** argv) {
     for (int k = 0; k < 4; ++k) {
       ShotOutputOptions one = outputs;
       WriteOptions w;
+      w.png_compression = png_compression;
       if (k < 3) {
         w.format = SampleFormat::kHalf;
-        w.compression = "pxr24";
+        w.compression = exr_compression.empty() ? "pxr24" : exr_compression;
       }
       t0 = Clock::now();
       check(write_image(paths[k], *images[k], w), names[k]);
@@ -136,8 +145,10 @@ int main(int argc, char** argv) {
     std::sort(v.begin(), v.end());
     return v[v.size() / 2];
   };
-  std::printf("%dx%d %s plate and hint, S=%d, %d threads, median of %d runs\n\n| step | seconds |\n|---|---|\n", width,
-              height, format.c_str(), img_size, threads, runs);
+  std::printf("%dx%d %s plate and hint, S=%d, %d threads, EXR %s, PNG level %d, median of %d runs\n\n"
+              "| step | seconds |\n|---|---|\n",
+              width, height, format.c_str(), img_size, threads, exr_compression.empty() ? "pxr24" : exr_compression.c_str(),
+              png_compression, runs);
   double read = 0;
   for (const auto& [k, v] : samples) {
     const double m = median(v);

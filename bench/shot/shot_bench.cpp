@@ -4,7 +4,7 @@
 // process's resident memory moves over them. Public API only, generated full-size weights.
 //
 //   ck_shot_bench [--frames N] [--img-size S] [--width W] [--height H] [--threads N]
-//                 [--format exr|png] [--memory-frames N] [--dir DIR]
+//                 [--format exr|png] [--memory-frames N] [--dir DIR] [--exr-compression NAME]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "corridorkey/engine.hpp"
+#include "corridorkey/frame_memory.hpp"
 #include "corridorkey/image_file.hpp"
 #include "corridorkey/shot.hpp"
 #include "synthetic_clip.hpp"
@@ -30,6 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Options {
   int frames = 12, img_size = 512, width = 1920, height = 1080, threads = 2, memory_frames = 1000;
+  std::string exr_compression;
   std::string format = "exr", dir = (fs::temp_directory_path() / "ck_shot_bench").string();
 };
 
@@ -125,11 +127,13 @@ int main(int argc, char** argv) {
     else if (flag == "--format") o.format = value;
     else if (flag == "--memory-frames") o.memory_frames = std::stoi(value);
     else if (flag == "--dir") o.dir = value;
+    else if (flag == "--exr-compression") o.exr_compression = value;
     else {
       std::fprintf(stderr, "ck_shot_bench: unknown option %s\n", flag.c_str());
       return 2;
     }
   }
+  ck::keep_frame_buffers_in_heap();  // as the corridorkey tool does
   fs::remove_all(o.dir);
   EngineOptions engine_options;
   engine_options.img_size = o.img_size;
@@ -155,6 +159,7 @@ int main(int argc, char** argv) {
   // The shot: frames/s in the steady state (from the first frame's end to the last's).
   write_sequence(o.dir + "/in", o.frames, o.width, o.height, o.format);
   ShotJob job = job_for(o.dir + "/in", o.dir + "/out", o.format);
+  job.output.exr_compression = o.exr_compression;
   Recorder shot;
   const double shot_cpu0 = cpu_seconds();
   const ShotSummary summary = check(key_shot(*engine, job, &shot), "shot");

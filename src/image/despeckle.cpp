@@ -157,11 +157,13 @@ std::vector<uint8_t> gaussian_blur_8bit(const std::vector<uint8_t>& mask, int wi
 std::vector<float> despeckle(const float* alpha, int width, int height, const DespeckleParams& p) {
   const size_t n = static_cast<size_t>(width) * height;
   std::vector<uint8_t> mask(n);
+#pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; ++i) mask[i] = alpha[i] > 0.5f ? 255 : 0;
   mask = keep_large_components(mask, width, height, p.min_area);
   if (p.dilation_radius > 0) mask = dilate_ellipse(mask, width, height, p.dilation_radius);
   if (p.blur_radius > 0) mask = gaussian_blur_8bit(mask, width, height, p.blur_radius);
   std::vector<float> out(n);
+#pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; ++i) out[i] = alpha[i] * (static_cast<float>(mask[i]) / 255.0f);
   return out;
 }

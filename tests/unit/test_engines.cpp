@@ -142,7 +142,9 @@ TEST(Engines, TheNetworkAloneOnTheFramesInputGivesTheFramesStages) {
   Recorder frame;
   ASSERT_TRUE(e->process_frame(view_of(sample().plate), view_of(sample().hint), FrameOptions{}, &frame).ok());
   EXPECT_EQ(frame.tensors.size(), 14u);
-  EXPECT_EQ(frame.times.size(), 8u);  // patch_embed, stage0..3, decoders, refiner, output
+  // The network's 8 stages (patch_embed, stage0..3, decoders, refiner, output) and the frame's
+  // 7 steps around them (prepare.convert/resize/normalise, network, finish.resize/despeckle/colour).
+  EXPECT_EQ(frame.times.size(), 15u);
   const StageTensor& input = frame.at("input");
   EXPECT_EQ(input.shape, (std::vector<int64_t>{1, 4, 64, 64}));
   // The stage tensor is NCHW; the network takes the same values channels-last.

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "corridorkey/frame_memory.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"corridorkey: native CorridorKey green-screen keying engine"};
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   ck::cli::add_bench_command(app, run);
   ck::cli::add_process_command(app, run);
   ck::cli::add_doctor_command(app, run);
+  ck::keep_frame_buffers_in_heap();  // frames reuse their buffers without page faults
   ck::cli::install_interrupt_cleanup();
   try {
     app.parse(argc, argv);
