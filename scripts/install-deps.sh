@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev  # libFuzzer and its sanitizers (scripts/fuzz.sh)
   python3                # writes the fuzzers' pickle seeds; the instruction-set checks
+  python3-dev python3-venv  # the Python package (nanobind, scikit-build-core and pytest come from PyPI)
   binutils qemu-user     # objdump and an emulated Haswell and Nehalem (tests/isa)
 )
 missing=()

@@ -11,15 +11,25 @@ namespace ck {
 
 namespace {
 
-// Where the module is: the path the build gave it, else next to the running program (an
-// installed or relocated binary).
+// Where the module is: beside the shared object holding this code (the Python extension, a
+// shared library), the path the build gave it, else next to the running program (an installed
+// or relocated binary) or in ../lib beside it.
 std::vector<std::string> module_candidates(const std::string& build_path) {
-  std::vector<std::string> paths{build_path};
+  namespace fs = std::filesystem;
+  const std::string name = fs::path(build_path).filename().string();
+  std::vector<std::string> paths;
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&module_candidates), &self) != 0 && self.dli_fname != nullptr) {
+    const fs::path object(self.dli_fname);
+    if (object.extension() == ".so" || object.string().find(".so.") != std::string::npos) {
+      paths.push_back((object.parent_path() / name).string());
+    }
+  }
+  paths.push_back(build_path);
   char exe[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
-    const std::filesystem::path dir = std::filesystem::path(std::string(exe, static_cast<size_t>(n))).parent_path();
-    const std::string name = std::filesystem::path(build_path).filename().string();
+    const fs::path dir = fs::path(std::string(exe, static_cast<size_t>(n))).parent_path();
     paths.push_back((dir / name).string());
     paths.push_back((dir.parent_path() / "lib" / name).string());
   }
