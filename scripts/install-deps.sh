@@ -22,6 +22,7 @@ packages=(
   python3                # writes the fuzzers' pickle seeds; the instruction-set checks
   python3-dev python3-venv  # the Python package (nanobind, scikit-build-core and pytest come from PyPI)
   binutils qemu-user     # objdump and an emulated Haswell and Nehalem (tests/isa)
+  slurmctld slurmd slurm-client munge  # the render-farm tests start a one-node cluster of their own
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -96,6 +96,21 @@ Status create_frame_output_folders(const ShotOutputOptions& options);
 // manifest, bad options) is the returned error, with every finished frame kept.
 Result<ShotSummary> key_shot(Engine& engine, ShotJob& job, ShotObserver* observer = nullptr);
 
+// What a shot's output folder holds for the frames the job selects (render farms check this
+// after the chunks ran): frames without their complete set of files, and files that exist
+// but do not decode (each with the reader's message).
+struct ShotCheck {
+  int64_t total = 0;
+  std::vector<int64_t> missing;
+  std::vector<std::pair<int64_t, std::string>> unreadable;
+  bool complete() const { return missing.empty() && unreadable.empty(); }
+};
+Result<ShotCheck> check_shot_outputs(const ShotJob& job);
+
+// The job's video deliverables, made from its finished frames (after a farm's chunks);
+// returns the videos written.
+Result<std::vector<std::string>> write_shot_deliverables(const ShotJob& job);
+
 // The name of the run manifest written in a shot's output folder.
 inline constexpr const char* kRunManifestName = "corridorkey_run.json";
 

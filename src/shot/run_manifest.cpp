@@ -48,6 +48,8 @@ Status check_and_write_run_manifest(const std::string& dir, const RunSettings& s
                  "mix them:",
                  differences);
     }
+    // The same settings: left as it is, so that concurrent chunks of a shot do not rewrite it.
+    if (previous == settings) return ok_status();
   }
   nlohmann::json doc;
   doc["tool"] = "corridorkey";

@@ -37,5 +37,7 @@ void add_infer_command(CLI::App& app, std::function<int()>& run);
 void add_bench_command(CLI::App& app, std::function<int()>& run);
 void add_process_command(CLI::App& app, std::function<int()>& run);
 void add_doctor_command(CLI::App& app, std::function<int()>& run);
+void add_verify_command(CLI::App& app, std::function<int()>& run);
+void add_farm_command(CLI::App& app, std::function<int()>& run);
 
 }  // namespace ck::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   ck::cli::add_bench_command(app, run);
   ck::cli::add_process_command(app, run);
   ck::cli::add_doctor_command(app, run);
+  ck::cli::add_verify_command(app, run);
+  ck::cli::add_farm_command(app, run);
   ck::keep_frame_buffers_in_heap();  // frames reuse their buffers without page faults
   ck::cli::install_interrupt_cleanup();
   try {
