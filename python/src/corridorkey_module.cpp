@@ -108,7 +108,7 @@ class PyEngine {
     const auto p = ck::precision_from_name(precision);
     if (!p) throw nb::value_error(("precision '" + precision + "': choose fp32 or bf16").c_str());
     o.precision = *p;
-    ck::Result<std::unique_ptr<ck::Engine>> created = err_placeholder();
+    ck::Result<std::unique_ptr<ck::Engine>> created = not_run();
     {
       nb::gil_scoped_release release;
       created = checkpoint.empty() ? ck::Engine::create_with_generated_weights(o) : ck::Engine::create(checkpoint, o);
@@ -128,7 +128,7 @@ class PyEngine {
     f.auto_despeckle = auto_despeckle;
     f.despeckle_size = despeckle_size;
     f.generate_comp = generate_comp;
-    ck::Result<ck::FrameResult> keyed = err_placeholder();
+    ck::Result<ck::FrameResult> keyed = not_run();
     {
       nb::gil_scoped_release release;
       keyed = engine_->process_frame(pv, hv, f);
@@ -143,7 +143,7 @@ class PyEngine {
   int img_size() const { return engine_->img_size(); }
 
  private:
-  static ck::Error err_placeholder() { return ck::Error{ck::ErrorCode::kInternal, "not run"}; }
+  static ck::Error not_run() { return ck::Error{ck::ErrorCode::kInternal, "not run"}; }
   std::unique_ptr<ck::Engine> engine_;
 };
 

@@ -253,17 +253,16 @@ struct EncoderChoice {
   const char* encoder;
   const char* container;
   std::vector<AVPixelFormat> formats;  // preferred first
-  bool alpha;
 };
 
 EncoderChoice encoder_choice(VideoCodec codec) {
   switch (codec) {
-    case VideoCodec::kProRes4444: return {"prores_ks", "mov", {AV_PIX_FMT_YUVA444P10LE}, true};
+    case VideoCodec::kProRes4444: return {"prores_ks", "mov", {AV_PIX_FMT_YUVA444P10LE}};
     case VideoCodec::kFfv1:
-      return {"ffv1", "matroska", {AV_PIX_FMT_GBRAP16LE, AV_PIX_FMT_GBRAP12LE, AV_PIX_FMT_GBRAP10LE, AV_PIX_FMT_YUVA444P16LE}, true};
-    case VideoCodec::kH264: return {"libx264", "mp4", {AV_PIX_FMT_YUV420P}, false};
+      return {"ffv1", "matroska", {AV_PIX_FMT_GBRAP16LE, AV_PIX_FMT_GBRAP12LE, AV_PIX_FMT_GBRAP10LE, AV_PIX_FMT_YUVA444P16LE}};
+    case VideoCodec::kH264: return {"libx264", "mp4", {AV_PIX_FMT_YUV420P}};
   }
-  return {"", "", {}, false};
+  return {"", "", {}};
 }
 
 bool encoder_supports(const AVCodec* codec, AVPixelFormat format) {
@@ -363,7 +362,6 @@ class FfmpegEncoder final : public VideoEncoder {
     enc->frame_->color_range = c->color_range;
     rc = av_frame_get_buffer(enc->frame_.get(), 0);
     if (rc < 0) return err(ErrorCode::kOutOfMemory, "out of memory setting up '", path, "'");
-    enc->alpha_ = choice.alpha;
     return std::unique_ptr<VideoEncoder>(std::move(enc));
   }
 
@@ -451,7 +449,6 @@ class FfmpegEncoder final : public VideoEncoder {
   std::vector<uint16_t> rgba_;
   double frame_period_s_ = 1.0 / 24;
   int64_t written_ = 0, last_pts_ = -1;
-  bool alpha_ = true;
 };
 
 VideoLibraryInfo library_info() {

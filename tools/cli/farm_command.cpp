@@ -53,18 +53,6 @@ std::vector<FrameRange> chunks_of(const std::vector<int64_t>& frames, int size) 
   return chunks;
 }
 
-// Runs of consecutive frames: "1001-1010,1013-1024" (an OpenJD range expression).
-std::string runs_of(const std::vector<int64_t>& frames) {
-  std::string s;
-  for (size_t i = 0; i < frames.size();) {
-    size_t j = i;
-    while (j + 1 < frames.size() && frames[j + 1] == frames[j] + 1) ++j;
-    s += (s.empty() ? "" : ",") + std::to_string(frames[i]) + (j > i ? "-" + std::to_string(frames[j]) : "");
-    i = j + 1;
-  }
-  return s;
-}
-
 Status write_text(const std::string& path, const std::string& text, bool executable) {
   OutputSet set;
   CK_TRY(set.add(path, [&](FileSink& out) { return out.write(text.data(), text.size()); }));
@@ -191,7 +179,7 @@ Status farm(const FarmOptions& f) {
     << "# Run here: openjd run " << (dir / "corridorkey.openjd.yaml").string() << " --step Verify --run-dependencies\n"
     << "specificationVersion: jobtemplate-2023-09\nextensions: [TASK_CHUNKING]\n"
     << "name: corridorkey " << specs[0].name << "\n"
-    << "parameterDefinitions:\n- name: Frames\n  type: STRING\n  default: \"" << runs_of(frames) << "\"\n"
+    << "parameterDefinitions:\n- name: Frames\n  type: STRING\n  default: \"" << frame_runs(frames, ",")  /* an OpenJD range expression */ << "\"\n"
     << "- name: ChunkSize\n  type: INT\n  default: " << f.chunk << "\n"
     << "steps:\n- name: Key\n  parameterSpace:\n    taskParameterDefinitions:\n    - name: Frame\n"
     << "      type: CHUNK[INT]\n      range: \"{{Param.Frames}}\"\n      chunks:\n"

@@ -191,4 +191,15 @@ Result<ShotJob> build_job(const ProcessOptions& o, const ShotSpec& spec, const S
 }
 
 
+std::string frame_runs(const std::vector<int64_t>& frames, const std::string& separator) {
+  std::string s;
+  for (size_t i = 0; i < frames.size();) {
+    size_t j = i;
+    while (j + 1 < frames.size() && frames[j + 1] == frames[j] + 1) ++j;
+    s += (s.empty() ? "" : separator) + std::to_string(frames[i]) + (j > i ? "-" + std::to_string(frames[j]) : "");
+    i = j + 1;
+  }
+  return s;
+}
+
 }  // namespace ck::cli

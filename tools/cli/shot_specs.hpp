@@ -33,4 +33,7 @@ struct SharedSettings {
 Result<SharedSettings> shared_settings(const ProcessOptions& o, const std::string& checkpoint);
 Result<ShotJob> build_job(const ProcessOptions& o, const ShotSpec& spec, const SharedSettings& shared);
 
+// Increasing frame numbers as runs: {1001, 1002, 1003, 1007} -> "1001-1003" + separator + "1007".
+std::string frame_runs(const std::vector<int64_t>& frames, const std::string& separator);
+
 }  // namespace ck::cli

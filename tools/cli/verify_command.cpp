@@ -12,18 +12,6 @@ namespace ck::cli {
 
 namespace {
 
-// 1001, 1002, 1003, 1007 -> "1001-1003, 1007"
-std::string ranges_text(const std::vector<int64_t>& frames) {
-  std::string s;
-  for (size_t i = 0; i < frames.size();) {
-    size_t j = i;
-    while (j + 1 < frames.size() && frames[j + 1] == frames[j] + 1) ++j;
-    s += (s.empty() ? "" : ", ") + std::to_string(frames[i]) + (j > i ? "-" + std::to_string(frames[j]) : "");
-    i = j + 1;
-  }
-  return s;
-}
-
 Status verify(const ProcessOptions& o, bool& complete) {
   CK_ASSIGN(const std::vector<ShotSpec> specs, shot_specs_of(o));
   CK_ASSIGN(const SharedSettings shared, shared_settings(o, ""));
@@ -42,7 +30,7 @@ Status verify(const ProcessOptions& o, bool& complete) {
       std::cout << spec.name << ": " << check.total << " frames checked in " << spec.output_dir << ": "
                 << (check.complete() ? "all complete" : "incomplete") << "\n";
       if (!check.missing.empty()) {
-        std::cout << "  missing (" << check.missing.size() << "): " << ranges_text(check.missing) << "\n";
+        std::cout << "  missing (" << check.missing.size() << "): " << frame_runs(check.missing, ", ") << "\n";
       }
       for (const auto& [frame, why] : check.unreadable) std::cout << "  unreadable: frame " << frame << ": " << why << "\n";
     }
