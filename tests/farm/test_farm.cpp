@@ -161,10 +161,12 @@ TEST_F(Farm, SlurmArrayKeysEveryFrameOnceWithAChunkKilledAndRequeued) {
     if (!requeued) std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   EXPECT_TRUE(requeued) << "chunk 2 was never caught running";
-  // Slurm holds a requeued task back for a while (its begin time); let it start again at once.
+  // Slurm holds a requeued task back for a while (its begin time); let it start again soon, but
+  // not within the second of the kill: slurmd refuses a launch whose credential is as old as
+  // the revoked one of the killed run ("Job credential revoked"), which fails the task.
   for (int i = 0; i < 300; ++i) {
     if (cluster.shell("squeue -h -j " + job + "_2 -o %T").output.find("PENDING") != std::string::npos &&
-        cluster.shell("scontrol update JobId=" + job + "_2 StartTime=now").exit_code == 0) {
+        cluster.shell("scontrol update JobId=" + job + "_2 StartTime=now+2").exit_code == 0) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

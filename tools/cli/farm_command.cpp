@@ -130,13 +130,14 @@ Status farm(const FarmOptions& f) {
     job_sh << " )\nFRAMES=${RANGES[$SLURM_ARRAY_TASK_ID]}\n"
            << "echo \"chunk $SLURM_ARRAY_TASK_ID: frames $FRAMES (restart ${SLURM_RESTART_COUNT:-0})\" >&2\n"
            << "exec " << quoted(cli) << shell_words(process) << " --frames \"$FRAMES\"\n";
+    const std::string job_path = (dir / "slurm_job.sh").string(), verify_path = (dir / "slurm_verify.sh").string();
     verify_sh << "#!/bin/bash\n# corridorkey: checks every frame of " << specs[0].name
               << " once the chunks are done (written by `corridorkey farm slurm`).\n"
+              << "# Submit it as: sbatch --dependency=afterany:ARRAY_JOB_ID slurm_verify.sh\n"
               << "#SBATCH --job-name=ck-" << specs[0].name << "-verify\n#SBATCH --output=" << (dir / "logs").string()
-              << "/verify.log\n"
-              << (f.partition.empty() ? "" : "#SBATCH --partition=" + f.partition + "\n") << "exec " << quoted(cli)
-              << shell_words(verify_args(f, clip)) << "\n";
-    const std::string job_path = (dir / "slurm_job.sh").string(), verify_path = (dir / "slurm_verify.sh").string();
+              << "/verify.log\n#SBATCH --open-mode=append\n"
+              << (f.partition.empty() ? "" : "#SBATCH --partition=" + f.partition + "\n")
+              << "exec " << quoted(cli) << shell_words(verify_args(f, clip)) << "\n";
     CK_TRY(write_text(job_path, job_sh.str(), true));
     CK_TRY(write_text(verify_path, verify_sh.str(), true));
     std::cout << "wrote " << job_path << " (" << chunks.size() << " chunks) and " << verify_path << "\n";
@@ -146,12 +147,11 @@ Status farm(const FarmOptions& f) {
       args.push_back(job_path);
       CK_ASSIGN(const std::string id, sbatch(args));
       args = extra;
-      args.push_back("--dependency=afterok:" + id);
-      args.push_back(verify_path);
+      args.insert(args.end(), {"--dependency=afterany:" + id, verify_path});
       CK_ASSIGN(const std::string verify_id, sbatch(args));
       std::cout << "submitted job " << id << " (array of " << chunks.size() << ") and verify job " << verify_id << "\n";
     } else {
-      std::cout << "submit with: sbatch " << job_path << " and then sbatch --dependency=afterok:<job id> " << verify_path
+      std::cout << "submit with: sbatch " << job_path << " and then sbatch --dependency=afterany:<job id> " << verify_path
                 << "\n";
     }
     return ok_status();
@@ -209,7 +209,7 @@ void add_farm_command(CLI::App& app, std::function<int()>& run_fn) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--partition", f->partition, "Slurm partition");
   cmd->add_option("--sbatch-arg", f->sbatch_args, "an option passed to sbatch (repeatable), e.g. --sbatch-arg=--time=2:00:00");
-  cmd->add_flag("--submit", f->submit, "submit with sbatch (the chunks, then verify once they all succeeded)");
+  cmd->add_flag("--submit", f->submit, "submit with sbatch (the chunks, then verify once they have all ended)");
   cmd->add_option("--video-out", f->video_out, "the verify step makes the key as video: prores or ffv1")
       ->check(CLI::IsMember({"prores", "ffv1"}));
   cmd->add_flag("--preview", f->preview, "the verify step makes an H.264 preview of the composite");
