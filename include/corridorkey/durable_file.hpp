@@ -13,6 +13,8 @@ class FileSink {
  public:
   // Creates `path`, which must not exist yet (temporaries have unique names).
   static Result<FileSink> create_new(const std::string& path);
+  // Opens `path` to add to its end, creating it if it does not exist (a download resumed).
+  static Result<FileSink> open_append(const std::string& path);
   FileSink(FileSink&& other) noexcept;
   FileSink& operator=(FileSink&&) = delete;
   FileSink(const FileSink&) = delete;

@@ -15,6 +15,7 @@ enum class ErrorCode {
   kFormat,           // corrupt or malicious file content
   kOutOfMemory,
   kInternal,
+  kNetwork,          // a server refused, failed or stalled (downloads)
 };
 
 const char* error_code_name(ErrorCode code);

@@ -14,6 +14,9 @@ struct SystemInfo {
   std::vector<std::string> cpu_features;  // the x86 features the levels use, as this CPU has them
   int threads = 0;         // CPU threads an engine uses by default
   std::string onednn;      // oneDNN's version
+  std::string revision;    // the source revision built (git describe), or "unknown"
+  std::string build;       // build options: type, kernel levels compiled in, sanitizers
+  std::vector<std::string> precisions;  // precisions this CPU can run ("fp32", "bf16")
 };
 
 SystemInfo system_info();

@@ -31,6 +31,7 @@ using FloatArray = nb::ndarray<nb::numpy, float>;
 [[noreturn]] void raise(const ck::Error& e) {
   switch (e.code) {
     case ck::ErrorCode::kInvalidArgument: throw nb::value_error(e.message.c_str());
+    case ck::ErrorCode::kNetwork:
     case ck::ErrorCode::kIo: {
       PyErr_SetString(PyExc_OSError, e.message.c_str());
       throw nb::python_error();

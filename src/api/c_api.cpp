@@ -25,6 +25,7 @@ ck_status to_status(ck::ErrorCode code) {
     case ck::ErrorCode::kFormat: return CK_ERROR_FORMAT;
     case ck::ErrorCode::kOutOfMemory: return CK_ERROR_OUT_OF_MEMORY;
     case ck::ErrorCode::kInternal: return CK_ERROR_INTERNAL;
+    case ck::ErrorCode::kNetwork: return CK_ERROR_NETWORK;
   }
   return CK_ERROR_INTERNAL;
 }
@@ -189,6 +190,7 @@ const char* ck_status_name(ck_status status) {
     case CK_ERROR_FORMAT: return "format error";
     case CK_ERROR_OUT_OF_MEMORY: return "out of memory";
     case CK_ERROR_INTERNAL: return "internal error";
+    case CK_ERROR_NETWORK: return "network error";
   }
   return "unknown status";
 }

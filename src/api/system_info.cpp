@@ -28,6 +28,10 @@ SystemInfo system_info() {
 #undef CK_FEATURE
   info.threads = cpu::cpu_threads();
   const dnnl_version_t* v = dnnl_version();
+  info.revision = CK_REVISION;
+  info.build = CK_BUILD_OPTIONS;
+  info.precisions = {"fp32"};
+  if (level.ok() && level.value() >= cpu::CpuLevel::kAvx512Bf16) info.precisions.push_back("bf16");
   info.onednn = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
   return info;
 }

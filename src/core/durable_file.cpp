@@ -23,6 +23,12 @@ Result<FileSink> FileSink::create_new(const std::string& path) {
   return FileSink(fd, path);
 }
 
+Result<FileSink> FileSink::open_append(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (fd < 0) return io_error("cannot open", path, errno);
+  return FileSink(fd, path);
+}
+
 FileSink::FileSink(FileSink&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
 
 FileSink::~FileSink() {

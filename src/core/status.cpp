@@ -10,6 +10,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kFormat: return "format error";
     case ErrorCode::kOutOfMemory: return "out of memory";
     case ErrorCode::kInternal: return "internal error";
+    case ErrorCode::kNetwork: return "network error";
   }
   return "unknown error";
 }

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "corridorkey/pending_outputs.hpp"
 #include "corridorkey/image_file.hpp"
+#include "corridorkey/weights_download.hpp"
 
 namespace ck::cli {
 
@@ -30,9 +31,11 @@ Result<std::string> resolve_checkpoint(const std::string& option) {
   if (!option.empty()) return option;
   const char* env = std::getenv("CORRIDORKEY_CHECKPOINT");
   if (env != nullptr && *env != '\0') return std::string(env);
+  Result<std::string> cached = find_cached_weights();
+  if (cached.ok()) return cached;
   return err(ErrorCode::kInvalidArgument,
-             "no checkpoint: pass --checkpoint PATH or set CORRIDORKEY_CHECKPOINT (the official weights are "
-             "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)");
+             "no checkpoint: no --checkpoint, CORRIDORKEY_CHECKPOINT unset, and ", cached.error().message,
+             "\nget the official weights with `corridorkey weights download`, or pass --checkpoint PATH");
 }
 
 void add_engine_options(CLI::App& cmd, EngineOptions& target) {

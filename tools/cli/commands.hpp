@@ -21,8 +21,8 @@ void install_interrupt_cleanup();
 // Adds `--max-pixels N`: the largest image (width x height) read from a file.
 void add_max_pixels_option(CLI::App& cmd, int64_t& target);
 
-// --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else an error saying where the
-// official weights come from.
+// --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else weights in the download cache,
+// else an error saying where it looked and how to download the official weights.
 Result<std::string> resolve_checkpoint(const std::string& option);
 
 // Adds the engine's options, shared by every command that builds an engine, with the
@@ -39,5 +39,9 @@ void add_process_command(CLI::App& app, std::function<int()>& run);
 void add_doctor_command(CLI::App& app, std::function<int()>& run);
 void add_verify_command(CLI::App& app, std::function<int()>& run);
 void add_farm_command(CLI::App& app, std::function<int()>& run);
+void add_weights_command(CLI::App& app, std::function<int()>& run);
+
+// `corridorkey --version`: version, source revision and build options.
+std::string version_text();
 
 }  // namespace ck::cli

@@ -37,10 +37,22 @@ std::string joined(const std::vector<std::string>& items) {
   return s.empty() ? "none" : s;
 }
 
+}  // namespace
+
+std::string version_text() {
+  const SystemInfo sys = system_info();
+  return "corridorkey " + sys.version + "\nrevision " + sys.revision + "\nbuild: " + sys.build +
+         "\nthis CPU: kernels " + sys.cpu_level + "; precisions " + joined(sys.precisions) + "; " + sys.onednn;
+}
+
+namespace {
+
 int run_doctor(const DoctorOptions& o) {
   Report r;
   const SystemInfo sys = system_info();
-  std::cout << "corridorkey " << sys.version << "\n";
+  std::cout << "corridorkey " << sys.version << " (" << sys.revision << ")\n";
+  r.fact("build", sys.build);
+  r.fact("precisions", joined(sys.precisions));
   r.fact("CPU level", sys.cpu_level);
   r.fact("CPU features", joined(sys.cpu_features));
   r.fact("threads", std::to_string(sys.threads));
@@ -62,11 +74,11 @@ int run_doctor(const DoctorOptions& o) {
   } else {
     r.fact("OCIO config", std::string(ocio) + " (" + probe.error().message + ")");
   }
-  std::string weights = o.checkpoint;
-  if (weights.empty() && std::getenv("CORRIDORKEY_CHECKPOINT") != nullptr) weights = std::getenv("CORRIDORKEY_CHECKPOINT");
+  Result<std::string> found = resolve_checkpoint(o.checkpoint);
+  const std::string weights = found.ok() ? found.value() : "";
   std::error_code ec;
   if (weights.empty()) {
-    r.fact("weights", "none given (--checkpoint or $CORRIDORKEY_CHECKPOINT)");
+    r.fact("weights", "none found: " + found.error().message);
   } else if (!std::filesystem::is_regular_file(weights, ec)) {
     r.problem("weights", "no file '" + weights + "'");
   } else {

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   ck::cli::add_doctor_command(app, run);
   ck::cli::add_verify_command(app, run);
   ck::cli::add_farm_command(app, run);
+  ck::cli::add_weights_command(app, run);
+  app.set_version_flag("--version", [] { return ck::cli::version_text(); }, "print the version, source revision and build options");
   ck::keep_frame_buffers_in_heap();  // frames reuse their buffers without page faults
   ck::cli::install_interrupt_cleanup();
   try {
