@@ -7,6 +7,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 packages=(
   build-essential cmake pkg-config ninja-build
+  dpkg-dev file          # cpack's Debian package: dpkg-shlibdeps computes its dependencies
   libdnnl-dev            # oneDNN: CPU GEMM and convolution
   ocl-icd-opencl-dev opencl-headers  # required by Debian's oneDNN CMake package
   libzip-dev             # .pth checkpoints are zip archives

@@ -2,6 +2,8 @@
 // negative input clamps to 0, nothing clamps above 1 (HDR values pass through).
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <algorithm>
 #include <cmath>
 
@@ -18,3 +20,5 @@ inline float srgb_to_linear(float x) {
 }
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -3,6 +3,8 @@
 // outputs converted to a chosen space. The config comes from a file or the OCIO variable.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,3 +47,5 @@ class ColourConversion {
 std::string colour_library_version();
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -25,6 +25,10 @@
 
 #include <stddef.h>
 
+#if defined(__GNUC__)
+#pragma GCC visibility push(default) /* the public interface, exported from libcorridorkey.so */
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -109,6 +113,10 @@ const char* ck_status_name(ck_status status);
 
 #ifdef __cplusplus
 }
+#endif
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
 #endif
 
 #endif /* CORRIDORKEY_CORRIDORKEY_H */

@@ -3,6 +3,8 @@
 // or an I/O error is an error naming the file, never a silently short file.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <string>
 
 #include "corridorkey/status.hpp"
@@ -35,3 +37,5 @@ class FileSink {
 Status sync_directory(const std::string& dir);
 
 }  // namespace ck
+
+#pragma GCC visibility pop

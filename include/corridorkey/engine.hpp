@@ -9,6 +9,8 @@
 // one engine keys one frame at a time (concurrent calls on it wait for each other).
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -120,3 +122,5 @@ Status validate_engine_options(const EngineOptions& options);
 Status validate_frame_options(const FrameOptions& options);
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -6,6 +6,8 @@
 // a host that keys frames in a loop may.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <malloc.h>
 
 namespace ck {
@@ -19,3 +21,5 @@ inline bool keep_frame_buffers_in_heap() {
 }
 
 }  // namespace ck
+
+#pragma GCC visibility pop

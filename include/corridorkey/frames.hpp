@@ -3,6 +3,8 @@
 // from (a sequence, a video, or one still image serving every frame).
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -76,3 +78,5 @@ Result<std::unique_ptr<FrameSource>> open_frame_source(const std::string& spec, 
 bool is_video_path(const std::string& path);
 
 }  // namespace ck
+
+#pragma GCC visibility pop

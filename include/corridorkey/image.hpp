@@ -2,6 +2,8 @@
 // sample types, any row stride) and float images the engine returns or reads from files.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstddef>
 #include <vector>
 
@@ -33,3 +35,5 @@ inline ImageView view_of(const Image& image) {
 }
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -2,6 +2,8 @@
 // [0, 1], float formats (EXR) as stored, with no clamp.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,3 +43,5 @@ Status write_image_8bit(const std::string& path, const Image& image);
 Status add_image(OutputSet& set, const std::string& path, const Image& image, const WriteOptions& options);
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -5,6 +5,8 @@
 // files already renamed by a failing commit are removed again.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <functional>
 #include <mutex>
 #include <string>
@@ -37,3 +39,5 @@ class OutputSet {
 };
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -8,6 +8,8 @@
 // touching those of a live one, on this host or another sharing the folder.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstddef>
 #include <mutex>
 #include <string>
@@ -38,3 +40,5 @@ void remove_created_directories();
 size_t abandon_pending_outputs();
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -10,6 +10,8 @@
 //         for any thread count (the bf16 ones, banded, did not).
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <optional>
 #include <string_view>
 
@@ -21,3 +23,5 @@ std::string_view precision_name(Precision p);                      // "fp32", "b
 std::optional<Precision> precision_from_name(std::string_view name);  // inverse of the above
 
 }  // namespace ck
+
+#pragma GCC visibility pop

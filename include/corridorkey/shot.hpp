@@ -9,6 +9,8 @@
 // frames and a rerun keys exactly the missing ones.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -115,3 +117,5 @@ Result<std::vector<std::string>> write_shot_deliverables(const ShotJob& job);
 inline constexpr const char* kRunManifestName = "corridorkey_run.json";
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -2,6 +2,8 @@
 // The library never throws across its boundary and never aborts the host.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <string>
 #include <utility>
 #include <variant>
@@ -88,3 +90,5 @@ Error err(ErrorCode code, const Parts&... parts);
   auto tmp = (expr);                     \
   if (!tmp.ok()) return tmp.error();     \
   lhs = std::move(tmp).value()
+
+#pragma GCC visibility pop

@@ -1,6 +1,8 @@
 // Message building for ck::err (kept apart so status.hpp stays readable).
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <sstream>
 
 namespace ck {
@@ -13,3 +15,5 @@ Error err(ErrorCode code, const Parts&... parts) {
 }
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -1,6 +1,8 @@
 // What this machine and build offer, for `corridorkey doctor` and bug reports.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <string>
 #include <vector>
 
@@ -22,3 +24,5 @@ struct SystemInfo {
 SystemInfo system_info();
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -4,6 +4,8 @@
 // no 8-bit squeeze); deliverables that carry alpha go out as ProRes 4444 or FFV1.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,3 +74,5 @@ struct VideoLibraryInfo {
 Result<VideoLibraryInfo> video_library_info();
 
 }  // namespace ck
+
+#pragma GCC visibility pop

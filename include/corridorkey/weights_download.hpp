@@ -6,6 +6,8 @@
 // no_proxy, ...); CA certificates come from CURL_CA_BUNDLE, SSL_CERT_FILE or SSL_CERT_DIR when set.
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -78,3 +80,5 @@ std::optional<std::string> recorded_sha256(const std::string& path);
 Result<std::string> find_cached_weights(const std::string& cache_dir = "");
 
 }  // namespace ck
+
+#pragma GCC visibility pop

@@ -2,6 +2,8 @@
 // stage tensors written and read as safetensors (infer --dump-tensors, the parity tools).
 #pragma once
 
+#pragma GCC visibility push(default)  // the public interface, exported from libcorridorkey.so
+
 #include <map>
 #include <string>
 #include <vector>
@@ -33,3 +35,5 @@ Result<std::vector<StageTensor>> read_stage_tensors(const std::string& path);
 Result<std::string> file_sha256(const std::string& path);
 
 }  // namespace ck
+
+#pragma GCC visibility pop

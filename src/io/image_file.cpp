@@ -11,7 +11,7 @@ namespace {
 
 Result<const ImageIoModule*> image_io() {
   static const Result<const void*> loaded = load_module_table(  // once, thread-safe
-      CK_IMAGE_IO_MODULE, "ck_image_io_module", kImageIoModuleVersion, "image file support (OpenImageIO)");
+      CK_MODULE_LOCATION(CK_IMAGE_IO_MODULE), "ck_image_io_module", kImageIoModuleVersion, "image file support (OpenImageIO)");
   if (!loaded.ok()) return loaded.error();
   return static_cast<const ImageIoModule*>(loaded.value());
 }

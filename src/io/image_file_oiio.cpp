@@ -136,7 +136,7 @@ Result<std::vector<unsigned char>> encode_image_guarded(const std::string& path,
 }  // namespace
 }  // namespace ck
 
-extern "C" const ck::ImageIoModule* ck_image_io_module() {
+extern "C" __attribute__((visibility("default"))) const ck::ImageIoModule* ck_image_io_module() {
   static const ck::ImageIoModule module{ck::kImageIoModuleVersion, &ck::read_image_guarded,
                                         &ck::encode_image_guarded};
   return &module;

@@ -22,7 +22,7 @@ namespace {
 
 Result<const VideoIoModule*> video_io() {
   static const Result<const void*> loaded = load_module_table(  // once, thread-safe
-      CK_VIDEO_IO_MODULE, "ck_video_io_module", kVideoIoModuleVersion, "video support (FFmpeg's libraries)");
+      CK_MODULE_LOCATION(CK_VIDEO_IO_MODULE), "ck_video_io_module", kVideoIoModuleVersion, "video support (FFmpeg's libraries)");
   if (!loaded.ok()) return loaded.error();
   return static_cast<const VideoIoModule*>(loaded.value());
 }

@@ -28,6 +28,15 @@ struct Route {
   bool stall = false;              // send half the body, then nothing until the client leaves
 };
 
+// A route answering `status` with `body` (and `headers`), no cut, no stall.
+inline Route reply(int status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  Route r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
 struct RecordedRequest {
   std::string path;
   std::string range;  // the Range header's value, or ""

@@ -47,7 +47,7 @@ class WeightsDownload : public test::TempDirTest {
     r.body = model_;
     server_.route("/w/model.bin", r);
   }
-  void serve_sidecar(const std::string& digest) { server_.route("/w/model.bin.sha256", {200, digest + "  model.bin\n"}); }
+  void serve_sidecar(const std::string& digest) { server_.route("/w/model.bin.sha256", test::reply(200, digest + "  model.bin\n")); }
 
   Result<DownloadResult> download(const std::string& url_path) {
     return download_weights(test::unwrap(weights_at_url(server_.url(url_path))), options_);
@@ -91,7 +91,7 @@ TEST_F(WeightsDownload, GoodDownloadIsVerifiedAgainstItsSidecarAndThenServedFrom
 
 TEST_F(WeightsDownload, ChecksumFromSha256SumsWhenThereIsNoSidecar) {
   serve_model();
-  server_.route("/w/SHA256SUMS", {200, std::string(64, '0') + "  other.bin\n" + digest_ + " *model.bin\n"});
+  server_.route("/w/SHA256SUMS", test::reply(200, std::string(64, '0') + "  other.bin\n" + digest_ + " *model.bin\n"));
   const DownloadResult r = test::unwrap(download("/w/model.bin"));
   EXPECT_EQ(r.checksum_source, "SHA256SUMS");
   EXPECT_EQ(read_file(r.path), model_);
@@ -171,8 +171,8 @@ TEST_F(WeightsDownload, NotFoundIsAnErrorAndLeavesNothingInTheCache) {
 TEST_F(WeightsDownload, RedirectsAreFollowedAndTheChecksumComesFromTheAddressAsked) {
   serve_model();
   serve_sidecar(digest_);
-  server_.route("/release/model.bin", {302, "", {{"Location", "/w/model.bin"}}});
-  server_.route("/release/model.bin.sha256", {302, "", {{"Location", "/w/model.bin.sha256"}}});
+  server_.route("/release/model.bin", test::reply(302, "", {{"Location", "/w/model.bin"}}));
+  server_.route("/release/model.bin.sha256", test::reply(302, "", {{"Location", "/w/model.bin.sha256"}}));
   const DownloadResult d = test::unwrap(download("/release/model.bin"));
   EXPECT_EQ(d.checksum_source, "URL.sha256");
   EXPECT_EQ(read_file(d.path), model_);
@@ -253,9 +253,9 @@ TEST(WeightsCatalog, KnownWeightsFollowTheEnvironment) {
 // weights (a mirror through CORRIDORKEY_WEIGHTS_URL), then found by `infer` without --checkpoint.
 TEST_F(WeightsDownload, CliDownloadsVerifiesAndCommandsFindTheCachedWeights) {
   const std::string tiny = read_file(test::fixture_path("checkpoints/tiny_official.pth"));
-  server_.route("/mirror/CorridorKey_v1.0.pth", {200, tiny});
+  server_.route("/mirror/CorridorKey_v1.0.pth", test::reply(200, tiny));
   std::ofstream(path("tiny.pth"), std::ios::binary) << tiny;
-  server_.route("/mirror/CorridorKey_v1.0.pth.sha256", {200, test::unwrap(file_sha256(path("tiny.pth"))) + "\n"});
+  server_.route("/mirror/CorridorKey_v1.0.pth.sha256", test::reply(200, test::unwrap(file_sha256(path("tiny.pth"))) + "\n"));
   const std::string env = "CORRIDORKEY_CACHE_DIR=" + path("cache") + " CORRIDORKEY_WEIGHTS_URL=" +
                           server_.url("/mirror/CorridorKey_v1.0.pth") + " CORRIDORKEY_CHECKPOINT= ";
   const std::string cli = env + CK_CLI_PATH;
