@@ -18,17 +18,30 @@ import numpy as np
 from . import _corridorkey
 
 __version__: str = _corridorkey.__version__
-__all__ = ["CorridorKeyEngine", "CorridorKeyMLXEngine", "read_image", "write_image", "find_checkpoint", "__version__"]
+__all__ = ["CorridorKeyEngine", "CorridorKeyMLXEngine", "read_image", "write_image", "find_checkpoint",
+           "download_weights", "__version__"]
 
 Frame = Dict[str, np.ndarray]
 
 
 def find_checkpoint(checkpoint_path: Optional[str] = None) -> Optional[str]:
-    """The weights to use: the path given, else $CORRIDORKEY_CHECKPOINT, else None."""
+    """The weights to use: the path given, else $CORRIDORKEY_CHECKPOINT, else the weights in the
+    download cache (`corridorkey weights download`, download_weights()), else None."""
     if checkpoint_path:
         return os.fspath(checkpoint_path)
     env = os.environ.get("CORRIDORKEY_CHECKPOINT")
-    return env or None
+    return env or _corridorkey.cached_weights()
+
+
+def download_weights(name: str = "official", url: Optional[str] = None, cache_dir: Optional[str] = None,
+                     force: bool = False) -> str:
+    """Downloads weights into the per-user cache unless a verified copy is there; returns its path.
+
+    name: "official" (CorridorKey_v1.0.pth from Hugging Face) or "safetensors" (the converted
+    release asset); url: a file on any server instead, verified against URL.sha256. The same
+    cache, checksums, resume and environment overrides as `corridorkey weights download`.
+    """
+    return _corridorkey.download_weights(name, url or "", os.fspath(cache_dir) if cache_dir else "", force)
 
 
 def read_image(path: Union[str, os.PathLike]) -> np.ndarray:
@@ -77,8 +90,8 @@ class CorridorKeyEngine:
             raise ValueError(f"device {device!r} is not available: this build of corridorkey runs on the CPU (device='cpu')")
         path = find_checkpoint(checkpoint_path)
         if path is None:
-            raise ValueError("no checkpoint: pass checkpoint_path or set CORRIDORKEY_CHECKPOINT (the official weights are "
-                             "CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0)")
+            raise ValueError("no checkpoint: pass checkpoint_path, set CORRIDORKEY_CHECKPOINT, or download the official "
+                             "weights with corridorkey.download_weights() (or `corridorkey weights download`)")
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be at least 1, not {threads}")
         self.device = device

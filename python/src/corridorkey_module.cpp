@@ -7,6 +7,7 @@
 // of their own (an engine keys one frame at a time).
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/unique_ptr.h>
@@ -19,6 +20,7 @@
 
 #include "corridorkey/engine.hpp"
 #include "corridorkey/image_file.hpp"
+#include "corridorkey/weights_download.hpp"
 
 namespace nb = nanobind;
 
@@ -179,6 +181,33 @@ void write_image_array(const std::string& path, const nb::ndarray<float, nb::ro,
   if (!st.ok()) raise(st.error());
 }
 
+// The weights in the per-user cache, downloading them (verified) if they are not there yet,
+// without the GIL; warnings (no published checksum) become Python UserWarnings afterwards.
+std::string download_weights_to_cache(const std::string& name, const std::string& url, const std::string& cache_dir,
+                                      bool force) {
+  const ck::WeightsAsset asset = take(url.empty() ? ck::find_known_weights(name) : ck::weights_at_url(url));
+  ck::DownloadOptions options;
+  options.cache_dir = cache_dir;
+  options.force = force;
+  std::vector<std::string> warnings;
+  options.warn = [&warnings](const std::string& w) { warnings.push_back(w); };
+  ck::Result<ck::DownloadResult> downloaded = ck::err(ck::ErrorCode::kInternal, "not downloaded");
+  {
+    nb::gil_scoped_release release;  // a download takes minutes; other Python threads go on
+    downloaded = ck::download_weights(asset, options);
+  }
+  std::string path = take(std::move(downloaded)).path;
+  for (const std::string& w : warnings) {
+    if (PyErr_WarnEx(PyExc_UserWarning, w.c_str(), 1) != 0) throw nb::python_error();  // warnings as errors
+  }
+  return path;
+}
+
+std::optional<std::string> cached_weights() {
+  ck::Result<std::string> found = ck::find_cached_weights();
+  return found.ok() ? std::optional(found.value()) : std::nullopt;
+}
+
 }  // namespace
 
 NB_MODULE(_corridorkey, m) {
@@ -195,4 +224,7 @@ NB_MODULE(_corridorkey, m) {
         "An image file as float32 H x W x C (H x W for one channel): integers scaled to [0, 1], floats as stored");
   m.def("write_image", &write_image_array, nb::arg("path"), nb::arg("image"), nb::arg("format") = "uint8",
         "Writes float32 H x W (x C) pixels; the format from the extension, samples uint8, uint16, half or float");
+  m.def("download_weights", &download_weights_to_cache, nb::arg("name"), nb::arg("url"), nb::arg("cache_dir"),
+        nb::arg("force"), "Downloads weights into the cache (verified, resumed) unless there; returns the path");
+  m.def("cached_weights", &cached_weights, "The cached weights a run uses when none are named, or None");
 }

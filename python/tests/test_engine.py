@@ -166,3 +166,40 @@ def test_images_round_trip_and_version(tmp_path):
     corridorkey.write_image(tmp_path / "x.exr", img, "float")
     assert np.array_equal(corridorkey.read_image(tmp_path / "x.exr"), img)
     assert corridorkey.__version__.count(".") == 2
+
+
+def test_weights_download_into_the_cache_and_found_by_the_engine(tmp_path, monkeypatch):
+    """download_weights() from a local server (as the official weights' mirror), verified
+    against its .sha256, and then found by an engine given no checkpoint."""
+    import hashlib
+    import http.server
+
+    served = tmp_path / "served"
+    served.mkdir()
+    tiny = (FIXTURES / "checkpoints" / "tiny_official.pth").read_bytes()
+    (served / "CorridorKey_v1.0.pth").write_bytes(tiny)
+    (served / "CorridorKey_v1.0.pth.sha256").write_text(hashlib.sha256(tiny).hexdigest() + "  CorridorKey_v1.0.pth\n")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("CORRIDORKEY_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("CORRIDORKEY_WEIGHTS_URL", f"http://127.0.0.1:{server.server_port}/CorridorKey_v1.0.pth")
+        monkeypatch.delenv("CORRIDORKEY_CHECKPOINT", raising=False)
+        assert corridorkey.find_checkpoint() is None
+        path = corridorkey.download_weights()
+        assert path.startswith(str(tmp_path / "cache")) and open(path, "rb").read() == tiny
+        assert corridorkey.find_checkpoint() == path
+        engine = corridorkey.CorridorKeyEngine(None, img_size=64)
+        assert engine.img_size == 64
+        with pytest.raises(OSError, match="404"):
+            corridorkey.download_weights(url=f"http://127.0.0.1:{server.server_port}/missing.pth")
+    finally:
+        server.shutdown()
