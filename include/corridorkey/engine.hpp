@@ -19,6 +19,7 @@
 
 #include "corridorkey/image.hpp"
 #include "corridorkey/precision.hpp"
+#include "corridorkey/screen_colour.hpp"
 #include "corridorkey/status.hpp"
 
 namespace ck {
@@ -43,6 +44,9 @@ struct FrameOptions {
   bool auto_despeckle = true;
   int despeckle_size = 400;  // minimum area (pixels at plate size) of a kept component
   bool generate_comp = true;
+  // The plate's screen: green, or blue (keyed with green and blue swapped, despilled against
+  // blue). kAuto is not taken here: estimate it first (alpha_hint.hpp, estimate_screen).
+  ScreenColour screen = ScreenColour::kGreen;
 };
 
 // Every output at the plate's size, float32, interleaved.

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "corridorkey/alpha_hint.hpp"
 #include "corridorkey/engine.hpp"
 #include "corridorkey/frames.hpp"
 #include "corridorkey/status.hpp"
@@ -45,6 +46,10 @@ struct ShotOutputOptions {
 struct ShotJob {
   std::string name;  // the shot's name in events, messages and deliverable file names
   std::unique_ptr<FrameSource> plate, hint;
+  // Without a hint source, hints made from each plate (alpha_hint.hpp). The screen is
+  // estimated once, from the plate's first frame (prepared), unless given. frame.screen kAuto
+  // is settled from the plate's first frame too.
+  std::optional<HintOptions> auto_hint;
   std::vector<FrameRange> frames;  // plate frame numbers to key; empty: every frame
   FrameOptions frame;
   ShotOutputOptions output;

@@ -124,10 +124,33 @@ Status validate_frame_options(const FrameOptions& o) {
     return err(ErrorCode::kInvalidArgument, "despill_strength ", o.despill_strength, " is outside [0, 1]");
   }
   if (o.despeckle_size < 0) return err(ErrorCode::kInvalidArgument, "despeckle_size ", o.despeckle_size, " is negative");
+  if (o.screen != ScreenColour::kGreen && o.screen != ScreenColour::kBlue) {
+    return err(ErrorCode::kInvalidArgument, "the screen colour must be green or blue (estimate it from the plate first)");
+  }
   return ok_status();
 }
 
+const char* screen_colour_name(ScreenColour c) {
+  return c == ScreenColour::kGreen ? "green" : c == ScreenColour::kBlue ? "blue" : "auto";
+}
+
+std::optional<ScreenColour> screen_colour_from_name(const std::string& name) {
+  if (name == "auto") return ScreenColour::kAuto;
+  if (name == "green") return ScreenColour::kGreen;
+  if (name == "blue") return ScreenColour::kBlue;
+  return std::nullopt;
+}
+
+
 namespace {
+
+void swap_green_and_blue(Image& image) {
+  if (image.channels < 3) return;
+  const size_t n = static_cast<size_t>(image.width) * image.height;
+  float* p = image.pixels.data();
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) std::swap(p[i * image.channels + 1], p[i * image.channels + 2]);
+}
 
 // Builds an engine on `backend` whose network comes from `weights` (a state dict loaded or
 // generated in the engine's own buffer pool and thread count), once its options have been
@@ -219,7 +242,11 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     const auto t0 = std::chrono::steady_clock::now();
     StageClock clock;
     StageClock* steps = observer != nullptr ? &clock : nullptr;
-    CK_ASSIGN(const Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
+    CK_ASSIGN(Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
+    // A blue screen goes through the green-trained network as green: green and blue swapped
+    // here and in every output, so that despill, too, works against the screen's colour.
+    const bool blue = options.screen == ScreenColour::kBlue;
+    if (blue) std::swap_ranges(plate.plane(1), plate.plane(1) + plate.plane_size(), plate.plane(2));
     CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
     lap(steps, "prepare.convert");
     std::vector<std::string> warnings;
@@ -244,6 +271,9 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
     lap(steps, "network");
     FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options, steps);
+    if (blue) {
+      for (Image* image : {&r.fg, &r.processed, &r.comp}) swap_green_and_blue(*image);
+    }
     if (observer != nullptr) {
       for (const auto& [stage, seconds] : clock.laps()) observer->on_stage_time(stage, seconds);
     }

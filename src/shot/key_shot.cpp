@@ -64,6 +64,7 @@ class ShotRun {
   Result<ShotSummary> run() {
     t0_ = Clock::now();
     CK_TRY(validate());
+    CK_TRY(settle_screen());
     CK_ASSIGN(const std::vector<int64_t> selected, select_frames());
     CK_TRY(create_frame_output_folders(job_.output));
     const bool redo_all = !job_.skip_existing && job_.frames.empty();
@@ -96,13 +97,41 @@ class ShotRun {
 
  private:
   Status validate() const {
-    if (!job_.plate || !job_.hint) return err(ErrorCode::kInvalidArgument, "a shot needs a plate and a hint source");
+    if (!job_.plate || (!job_.hint && !job_.auto_hint)) {
+      return err(ErrorCode::kInvalidArgument, "a shot needs a plate and a hint source (or automatic hints)");
+    }
     if (job_.output.dir.empty()) return err(ErrorCode::kInvalidArgument, "a shot needs an output folder");
     if (job_.plate->is_still()) {
       return err(ErrorCode::kInvalidArgument, "the plate '", job_.plate->describe(0),
                  "' is a single image; key it with `process --image` or give a sequence or video");
     }
-    return validate_frame_options(job_.frame);
+    FrameOptions settled = job_.frame;
+    if (settled.screen == ScreenColour::kAuto) settled.screen = ScreenColour::kGreen;  // settled from the plate
+    return validate_frame_options(settled);
+  }
+
+  // Automatic hints key every frame against one screen, estimated from the plate's first
+  // frame: hints hold still from frame to frame, and a resumed run keys as the first did. A
+  // screen colour left to `auto` is settled the same way (green, with a warning, when a shot
+  // with hints of its own shows no screen).
+  Status settle_screen() {
+    if (job_.auto_hint) job_.auto_hint->input_is_linear = job_.frame.input_is_linear;
+    const bool estimate_for_hints = job_.auto_hint && !job_.auto_hint->screen_estimate;
+    if (!estimate_for_hints && job_.frame.screen != ScreenColour::kAuto) return ok_status();
+    const int64_t first = job_.plate->frames().front();
+    CK_ASSIGN(Image plate, job_.plate->read(first));
+    if (job_.prepare_plate) CK_TRY(job_.prepare_plate(plate));
+    const ScreenColour wanted = job_.auto_hint ? job_.auto_hint->screen : ScreenColour::kAuto;
+    Result<ScreenEstimate> screen = estimate_screen(view_of(plate), wanted, job_.frame.input_is_linear);
+    if (!screen.ok()) {
+      if (job_.auto_hint) return err(screen.error().code, job_.plate->describe(first), ": ", screen.error().message);
+      warn(0, job_.plate->describe(first) + ": " + screen.error().message + "; keyed as a green screen");
+      job_.frame.screen = ScreenColour::kGreen;
+      return ok_status();
+    }
+    if (job_.auto_hint && !job_.auto_hint->screen_estimate) job_.auto_hint->screen_estimate = screen.value();
+    if (job_.frame.screen == ScreenColour::kAuto) job_.frame.screen = screen->colour;
+    return ok_status();
   }
 
   Result<std::vector<int64_t>> select_frames() {
@@ -124,7 +153,7 @@ class ShotRun {
       }
     }
     // Hints by frame number (or by position when the hint is a video and the plate is not).
-    if (!job_.hint->is_still()) {
+    if (job_.hint && !job_.hint->is_still()) {
       const std::vector<int64_t>& hints = job_.hint->frames();
       if (hints.size() != all.size()) {
         warn(0, "the plate has " + std::to_string(all.size()) + " frames (" + describe_frames(all) +
@@ -151,6 +180,14 @@ class ShotRun {
     s["exr"] = std::string(job_.output.exr_float ? "float" : "half") +
                (job_.output.exr_compression.empty() ? "" : " " + job_.output.exr_compression);
     s["fg"] = job_.output.fg_linear ? "linear" : "srgb";
+    s["screen"] = screen_colour_name(job_.frame.screen);
+    if (job_.auto_hint) {
+      const ScreenEstimate& e = *job_.auto_hint->screen_estimate;
+      std::ostringstream hint;
+      hint << "auto, erode " << job_.auto_hint->erode << ", blur " << job_.auto_hint->blur << ", screen " << e.rgb[0]
+           << " " << e.rgb[1] << " " << e.rgb[2];
+      s["hint"] = hint.str();
+    }
     return s;
   }
 
@@ -184,6 +221,11 @@ class ShotRun {
     return hint.read(wanted);
   }
 
+  Result<Image> auto_hint(const Image& plate) {
+    CK_ASSIGN(AlphaHint made, make_alpha_hint(view_of(plate), *job_.auto_hint));
+    return std::move(made.hint);
+  }
+
   ReadFrame read_frame(int64_t frame) {
     ReadFrame r;
     r.frame = frame;
@@ -201,7 +243,7 @@ class ShotRun {
         return r;
       }
     }
-    auto hint = read_hint(frame);
+    auto hint = job_.auto_hint ? auto_hint(r.plate) : read_hint(frame);
     if (!hint.ok()) {
       r.error = hint.error();
       return r;

@@ -104,9 +104,9 @@ TEST_F(ProcessCli, BadInputIsRefusedAndNothingIsWritten) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("/nonexistent/plate.exr"), std::string::npos) << r.output;
 
-  // A float plate with a NaN is reported, not keyed.
-  Image nan_plate{64, 32, 3, std::vector<float>(64 * 32 * 3, 0.5f)};
-  nan_plate.pixels[3 * (5 * 64 + 9) + 1] = std::nanf("");
+  // A float plate with a NaN is reported, not keyed (the hint: the sample's shape, resized).
+  Image nan_plate{96, 54, 3, std::vector<float>(96 * 54 * 3, 0.5f)};
+  nan_plate.pixels[3 * (5 * 96 + 9) + 1] = std::nanf("");
   WriteOptions f32;
   f32.format = SampleFormat::kFloat;
   ASSERT_TRUE(write_image(path("nan.exr"), nan_plate, f32).ok());

@@ -332,11 +332,15 @@ TEST_F(ProcessShots, GapsAndBadFoldersAreClearErrors) {
   EXPECT_EQ(empty.exit_code, 1);
   EXPECT_NE(empty.output.find("neither a clip"), std::string::npos) << empty.output;
 
+  // A clip without AlphaHint/ is keyed with automatic hints, recorded in its manifest.
   make_clip("nohint", 1, 1);
   fs::remove_all(path("nohint/AlphaHint"));
   const CliResult nohint = run_cli("process " + path("nohint") + engine_args());
-  EXPECT_EQ(nohint.exit_code, 1);
-  EXPECT_NE(nohint.output.find("no alpha hint"), std::string::npos) << nohint.output;
+  EXPECT_EQ(nohint.exit_code, 0) << nohint.output;
+  std::ifstream manifest(path("nohint/Output/corridorkey_run.json"));
+  const nlohmann::json settings = nlohmann::json::parse(manifest)["settings"];
+  EXPECT_EQ(settings["hint"].get<std::string>().rfind("auto", 0), 0u) << settings.dump();
+  EXPECT_EQ(settings["screen"], "green") << settings.dump();
 
   const CliResult usage = run_cli("process " + path("g") + " --no-such-flag");
   EXPECT_EQ(usage.exit_code, 2) << usage.output;

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -36,6 +38,57 @@ Result<std::string> resolve_checkpoint(const std::string& option) {
   return err(ErrorCode::kInvalidArgument,
              "no checkpoint: no --checkpoint, CORRIDORKEY_CHECKPOINT unset, and ", cached.error().message,
              "\nget the official weights with `corridorkey weights download`, or pass --checkpoint PATH");
+}
+
+void add_screen_option(CLI::App& cmd, std::string& target) {
+  cmd.add_option("--screen-color", target, "the screen: auto (estimated from the plate), green or blue")
+      ->check(CLI::IsMember({"auto", "green", "blue"}))
+      ->capture_default_str();
+}
+
+Result<FrameHint> hint_for_frame(const Image& plate, const std::string& hint_option, const std::string& screen_option,
+                                 bool input_is_linear, const ReadOptions& limits, std::vector<std::string>& warnings) {
+  const ScreenColour wanted = screen_colour_from_name(screen_option).value_or(ScreenColour::kAuto);
+  FrameHint out;
+  if (hint_option.empty() || hint_option == "auto") {
+    HintOptions options;
+    options.screen = wanted;
+    options.input_is_linear = input_is_linear;
+    CK_ASSIGN(AlphaHint made, make_alpha_hint(view_of(plate), options));
+    out.hint = std::move(made.hint);
+    out.screen = made.screen.colour;
+    out.source = std::string("automatic (") + screen_colour_name(out.screen) + " screen)";
+    return out;
+  }
+  CK_ASSIGN(out.hint, read_image(hint_option, limits));
+  out.source = hint_option;
+  // The plate's shape: a hint of another aspect is another shot's (a different size with the
+  // same aspect is resized, as the original does).
+  const double plate_aspect = static_cast<double>(plate.width) / plate.height;
+  const double hint_aspect = static_cast<double>(out.hint.width) / out.hint.height;
+  if (std::abs(plate_aspect / hint_aspect - 1.0) > 0.01) {
+    return err(ErrorCode::kInvalidArgument, "hint '", hint_option, "' is ", out.hint.width, "x", out.hint.height,
+               ", not the plate's shape (", plate.width, "x", plate.height, ")");
+  }
+  float brightest = 0;
+  for (size_t i = 0; i < out.hint.pixels.size(); i += static_cast<size_t>(out.hint.channels)) {
+    brightest = std::max(brightest, out.hint.pixels[i]);
+  }
+  if (brightest <= 0.0f) {
+    return err(ErrorCode::kInvalidArgument, "hint '", hint_option,
+               "' is empty (black everywhere): nothing marks the subject; draw one or use --hint auto");
+  }
+  if (wanted != ScreenColour::kAuto) {
+    out.screen = wanted;
+    return out;
+  }
+  Result<ScreenEstimate> screen = estimate_screen(view_of(plate), ScreenColour::kAuto, input_is_linear);
+  if (screen.ok()) {
+    out.screen = screen->colour;
+  } else {
+    warnings.push_back(screen.error().message + "; keyed as a green screen");
+  }
+  return out;
 }
 
 void add_engine_options(CLI::App& cmd, EngineOptions& target) {

@@ -6,7 +6,9 @@
 #include <string>
 
 #include "corridorkey/status.hpp"
+#include "corridorkey/alpha_hint.hpp"
 #include "corridorkey/engine.hpp"
+#include "corridorkey/image_file.hpp"
 
 namespace ck::cli {
 
@@ -25,6 +27,19 @@ void add_max_pixels_option(CLI::App& cmd, int64_t& target);
 // else an error saying where it looked and how to download the official weights.
 Result<std::string> resolve_checkpoint(const std::string& option);
 
+// One frame's hint and screen: the hint file named (checked: readable, the plate's shape, not
+// all black), or, when `hint_option` is empty or "auto", one made from the plate; the screen
+// as named, or estimated from the plate for "auto". Warnings go to `warnings`.
+struct FrameHint {
+  Image hint;
+  ScreenColour screen = ScreenColour::kGreen;
+  std::string source;  // the file, or "automatic (green screen)"
+};
+Result<FrameHint> hint_for_frame(const Image& plate, const std::string& hint_option, const std::string& screen_option,
+                                 bool input_is_linear, const ReadOptions& limits, std::vector<std::string>& warnings);
+// Adds --screen-color auto|green|blue.
+void add_screen_option(CLI::App& cmd, std::string& target);
+
 // Adds the engine's options, shared by every command that builds an engine, with the
 // engine's defaults: --img-size, --backend, --threads, --precision, --buffer-cache-mb.
 void add_engine_options(CLI::App& cmd, EngineOptions& target);
@@ -40,6 +55,9 @@ void add_doctor_command(CLI::App& app, std::function<int()>& run);
 void add_verify_command(CLI::App& app, std::function<int()>& run);
 void add_farm_command(CLI::App& app, std::function<int()>& run);
 void add_weights_command(CLI::App& app, std::function<int()>& run);
+void add_synth_command(CLI::App& app, std::function<int()>& run);
+void add_eval_command(CLI::App& app, std::function<int()>& run);
+void add_hint_command(CLI::App& app, std::function<int()>& run);
 
 // `corridorkey --version`: version, source revision and build options.
 std::string version_text();

@@ -17,7 +17,7 @@ namespace ck::cli {
 namespace {
 
 struct InferOptions {
-  std::string image, hint, checkpoint, output_dir = ".", dump_tensors;
+  std::string image, hint, checkpoint, output_dir = ".", dump_tensors, screen = "auto";
   EngineOptions engine;
   int64_t max_pixels = 0;
 };
@@ -39,7 +39,9 @@ Status run(const InferOptions& o) {
   CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
   const ReadOptions limits{o.max_pixels};
   CK_ASSIGN(const Image plate, read_image(o.image, limits));
-  CK_ASSIGN(const Image hint, read_image(o.hint, limits));
+  std::vector<std::string> hint_warnings;
+  CK_ASSIGN(const FrameHint hint, hint_for_frame(plate, o.hint, o.screen, false, limits, hint_warnings));
+  for (const std::string& w : hint_warnings) std::cerr << "corridorkey infer: warning: " << w << "\n";
 
   const auto t_load = std::chrono::steady_clock::now();
   CK_ASSIGN(const auto engine, Engine::create(checkpoint, o.engine));
@@ -50,11 +52,12 @@ Status run(const InferOptions& o) {
   FrameOptions frame;
   frame.auto_despeckle = false;
   frame.generate_comp = false;
+  frame.screen = hint.screen;
   StageCollector stages;
   CK_ASSIGN(const FrameResult r,
-            engine->process_frame(view_of(plate), view_of(hint), frame, o.dump_tensors.empty() ? nullptr : &stages));
+            engine->process_frame(view_of(plate), view_of(hint.hint), frame, o.dump_tensors.empty() ? nullptr : &stages));
   for (const std::string& w : r.warnings) {
-    std::cerr << "corridorkey infer: warning: " << w << " (" << o.hint << ")\n";
+    std::cerr << "corridorkey infer: warning: " << w << " (" << hint.source << ")\n";
   }
 
   CK_TRY(create_output_directories(o.output_dir));
@@ -81,7 +84,8 @@ void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
   auto opts = std::make_shared<InferOptions>();
   CLI::App* cmd = app.add_subcommand("infer", "Key one image with its alpha hint; write alpha.png and foreground.png");
   cmd->add_option("--image", opts->image, "plate (RGB image)")->required();
-  cmd->add_option("--hint", opts->hint, "coarse alpha hint (first channel used)")->required();
+  cmd->add_option("--hint", opts->hint, "coarse alpha hint (first channel used), or auto (the default: made from the plate)");
+  add_screen_option(*cmd, opts->screen);
   cmd->add_option("--checkpoint", opts->checkpoint,
                   "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
   cmd->add_option("--output-dir", opts->output_dir, "where alpha.png and foreground.png go")->capture_default_str();

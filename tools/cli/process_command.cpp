@@ -30,13 +30,16 @@ Status run(const ProcessOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const ReadOptions limits{o.max_pixels};
   CK_ASSIGN(const Image plate, read_image(o.image, limits));
-  CK_ASSIGN(const Image hint, read_image(o.hint, limits));
+  std::vector<std::string> warnings;
+  CK_ASSIGN(const FrameHint hint, hint_for_frame(plate, o.hint, o.screen, o.frame.input_is_linear, limits, warnings));
+  for (const std::string& w : warnings) std::cerr << "corridorkey process: warning: " << w << "\n";
   const double read_s = seconds_since(t0);
 
   CK_ASSIGN(const std::string checkpoint, resolve_checkpoint(o.checkpoint));
   FrameOptions frame = o.frame;
   frame.auto_despeckle = !o.no_despeckle;
   frame.generate_comp = !o.no_comp;
+  frame.screen = hint.screen;
   CK_TRY(validate_frame_options(frame));
 
   // Output folders first: an unwritable destination fails before minutes of keying.
@@ -54,7 +57,7 @@ Status run(const ProcessOptions& o) {
   const double load_s = seconds_since(t_load);
 
   const auto t_key = std::chrono::steady_clock::now();
-  CK_ASSIGN(FrameResult r, engine->process_frame(view_of(plate), view_of(hint), frame));
+  CK_ASSIGN(FrameResult r, engine->process_frame(view_of(plate), view_of(hint.hint), frame));
   const double key_s = seconds_since(t_key);
   for (const std::string& w : r.warnings) std::cerr << "corridorkey process: warning: " << w << "\n";
 
@@ -62,7 +65,7 @@ Status run(const ProcessOptions& o) {
   CK_TRY(write_frame_outputs(r, fs::path(o.image).stem().string(), outputs));
   const double write_s = seconds_since(t_write);
   std::cout << "keyed " << o.image << " (" << plate.width << "x" << plate.height << ") at S=" << o.engine.img_size
-            << " into " << o.output_dir << ": read " << read_s << " s, weights " << load_s << " s, keying "
+            << " into " << o.output_dir << " (hint: " << hint.source << "): read " << read_s << " s, weights " << load_s << " s, keying "
             << key_s << " s (prepare " << r.prepare_s << " s, network " << r.network_s << " s, finish " << r.finish_s
             << " s), write " << write_s << " s\n";
   return ok_status();
@@ -76,12 +79,15 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
       "process",
       "Key a shot or a frame: Matte, FG and Processed EXRs and a Comp PNG per frame.\n"
       "  process CLIP_DIR...                 clips in CorridorKey's layout (Input/, AlphaHint/, Output/), or folders of clips\n"
-      "  process --input SEQ|VIDEO --hint SEQ|VIDEO|IMAGE --output-dir DIR\n"
-      "  process --image PLATE --hint HINT --output-dir DIR     one frame");
+      "  process --input SEQ|VIDEO [--hint SEQ|VIDEO|IMAGE|auto] --output-dir DIR\n"
+      "  process --image PLATE [--hint HINT|auto] --output-dir DIR     one frame");
   cmd->add_option("clips", o->clips, "clip folders (Input/ or Input.<video>, AlphaHint/ or AlphaHint.<ext>), or folders of clips");
   cmd->add_option("--input", o->input, "plate: a sequence pattern (plate.%04d.exr, plate.####.exr), a folder or a video");
   cmd->add_option("--image", o->image, "one plate image (PNG, JPEG, TIFF, EXR, DPX)");
-  cmd->add_option("--hint", o->hint, "coarse alpha hint: a sequence, a video, or one image for every frame (first channel used)");
+  cmd->add_option("--hint", o->hint,
+                  "coarse alpha hint: a sequence, a video, one image for every frame (first channel used), or auto "
+                  "(made from the plate; the default when a clip has no AlphaHint or no --hint is given)");
+  add_screen_option(*cmd, o->screen);
   cmd->add_option("--output-dir", o->output_dir, "output folder (Matte/, FG/, Processed/, Comp/ inside)");
   cmd->add_option("--checkpoint", o->checkpoint, "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
   add_engine_options(*cmd, o->engine);
@@ -129,7 +135,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
       throw CLI::ValidationError("process", "give clip folders, --input or --image (one of them)");
     }
     if (!o->image.empty()) {
-      if (o->hint.empty() || o->output_dir.empty()) throw CLI::ValidationError("process", "--image needs --hint and --output-dir");
+      if (o->output_dir.empty()) throw CLI::ValidationError("process", "--image needs --output-dir");
       run_fn = exit_code_of("process", [o] { return run(*o); });
     } else {
       run_fn = [o] { return run_shots(*o); };

@@ -12,6 +12,7 @@ struct ProcessOptions {
   // Forms: clip folders (positional), --input/--hint shots, --image/--hint one frame.
   std::vector<std::string> clips;
   std::string input, image, hint, checkpoint, output_dir;
+  std::string screen = "auto";  // --screen-color
   EngineOptions engine;
   int64_t max_pixels = 0;
   FrameOptions frame;

@@ -32,10 +32,7 @@ Result<ShotSpec> clip_spec(const fs::path& dir) {
   spec.name = fs::weakly_canonical(dir).filename().string();
   spec.input = find_entry(dir, "Input");
   spec.hint = find_entry(dir, "AlphaHint");
-  if (spec.hint.empty()) {
-    return err(ErrorCode::kInvalidArgument, "clip '", dir.string(),
-               "' has no alpha hint: AlphaHint/ (a sequence), AlphaHint.<video> or AlphaHint.<image>");
-  }
+  if (spec.hint.empty()) spec.hint = "auto";  // hints made from the plate
   spec.output_dir = (dir / "Output").string();
   return spec;
 }
@@ -81,12 +78,10 @@ fs::path input_folder(const std::string& input) {
 Result<std::vector<ShotSpec>> shot_specs_of(const ProcessOptions& o) {
   std::vector<ShotSpec> specs;
   if (!o.input.empty()) {
-    if (o.hint.empty() || o.output_dir.empty()) {
-      return err(ErrorCode::kInvalidArgument, "--input needs --hint and --output-dir");
-    }
+    if (o.output_dir.empty()) return err(ErrorCode::kInvalidArgument, "--input needs --output-dir");
     ShotSpec spec;
     spec.input = o.input;
-    spec.hint = o.hint;
+    spec.hint = o.hint.empty() ? "auto" : o.hint;
     spec.output_dir = o.output_dir;
     const fs::path in(o.input);
     spec.name = SequencePattern::looks_like_pattern(o.input) ? in.parent_path().filename().string() : in.stem().string();
@@ -158,9 +153,15 @@ Result<ShotJob> build_job(const ProcessOptions& o, const ShotSpec& spec, const S
   job.name = spec.name;
   const ReadOptions limits{o.max_pixels};
   CK_ASSIGN(job.plate, open_frame_source(spec.input, limits));
-  CK_ASSIGN(job.hint, open_frame_source(spec.hint, limits));
+  if (spec.hint == "auto") {
+    job.auto_hint = HintOptions{};
+    job.auto_hint->screen = screen_colour_from_name(o.screen).value_or(ScreenColour::kAuto);
+  } else {
+    CK_ASSIGN(job.hint, open_frame_source(spec.hint, limits));
+  }
   job.frames = shared.frames;
   job.frame = o.frame;
+  job.frame.screen = screen_colour_from_name(o.screen).value_or(ScreenColour::kAuto);
   job.frame.auto_despeckle = !o.no_despeckle;
   job.frame.generate_comp = !o.no_comp;
   job.output.dir = spec.output_dir;
