@@ -59,6 +59,11 @@ class KeyShot : public TempDirTest {};
 // Resident memory after the warm-up frames stays flat however many frames follow: the
 // queues hold at most queue_depth frames and the engine reuses its frame plan.
 TEST_F(KeyShot, MemoryDoesNotGrowWithTheNumberOfFrames) {
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer holds freed memory in a quarantine of its own: resident memory grows by
+  // design until the quarantine is full, whatever the program does.
+  GTEST_SKIP() << "SKIPPED: resident memory means nothing under AddressSanitizer";
+#endif
   const int frames = 90;
   std::filesystem::create_directories(path("in"));
   for (int i = 0; i < frames; ++i) {
