@@ -10,6 +10,7 @@ install(TARGETS corridorkey_shared EXPORT corridorkeyTargets
 install(TARGETS ck_image_io ck_video_io LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/corridorkey)
 install(DIRECTORY include/corridorkey DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(FILES samples/plate.png samples/hint.png DESTINATION ${CMAKE_INSTALL_DATADIR}/corridorkey/samples)
+install(FILES models/corridorkey_demo.safetensors models/README.md DESTINATION ${CMAKE_INSTALL_DATADIR}/corridorkey/models)
 
 set(CK_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/corridorkey)
 install(EXPORT corridorkeyTargets NAMESPACE corridorkey:: DESTINATION ${CK_CMAKE_DIR})

@@ -257,7 +257,7 @@ TEST_F(WeightsDownload, CliDownloadsVerifiesAndCommandsFindTheCachedWeights) {
   std::ofstream(path("tiny.pth"), std::ios::binary) << tiny;
   server_.route("/mirror/CorridorKey_v1.0.pth.sha256", test::reply(200, test::unwrap(file_sha256(path("tiny.pth"))) + "\n"));
   const std::string env = "CORRIDORKEY_CACHE_DIR=" + path("cache") + " CORRIDORKEY_WEIGHTS_URL=" +
-                          server_.url("/mirror/CorridorKey_v1.0.pth") + " CORRIDORKEY_CHECKPOINT= ";
+                          server_.url("/mirror/CorridorKey_v1.0.pth") + " CORRIDORKEY_CHECKPOINT= CORRIDORKEY_NO_DEMO=1 ";
   const std::string cli = env + CK_CLI_PATH;
 
   test::CliResult missing = test::run_command(cli + " weights path");

@@ -1,6 +1,9 @@
 #include <algorithm>
 #include <cmath>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -29,15 +32,59 @@ std::function<int()> exit_code_of(const char* name, std::function<Status()> run)
   };
 }
 
-Result<std::string> resolve_checkpoint(const std::string& option) {
-  if (!option.empty()) return option;
+namespace {
+
+// The bundled demo model: in the source tree, where `cmake --install` puts it, or there
+// relative to this program (an install moved elsewhere).
+std::vector<std::string> demo_model_candidates() {
+  std::vector<std::string> paths = {CK_DEMO_MODEL_SOURCE, CK_DEMO_MODEL_INSTALLED};
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    const std::filesystem::path dir = std::filesystem::path(std::string(exe, static_cast<size_t>(n))).parent_path();
+    paths.insert(paths.begin(), (dir.parent_path() / CK_DEMO_MODEL_RELATIVE).string());
+  }
+  return paths;
+}
+
+Result<std::string> find_checkpoint(const std::string& option, std::string& origin) {
+  if (!option.empty()) {
+    origin = "--checkpoint";
+    return option;
+  }
   const char* env = std::getenv("CORRIDORKEY_CHECKPOINT");
-  if (env != nullptr && *env != '\0') return std::string(env);
+  if (env != nullptr && *env != '\0') {
+    origin = "CORRIDORKEY_CHECKPOINT";
+    return std::string(env);
+  }
   Result<std::string> cached = find_cached_weights();
-  if (cached.ok()) return cached;
-  return err(ErrorCode::kInvalidArgument,
-             "no checkpoint: no --checkpoint, CORRIDORKEY_CHECKPOINT unset, and ", cached.error().message,
+  if (cached.ok()) {
+    origin = "the weights cache";
+    return cached;
+  }
+  std::string looked = cached.error().message;
+  const char* no_demo = std::getenv("CORRIDORKEY_NO_DEMO");
+  const bool demo_allowed = no_demo == nullptr || *no_demo == '\0' || std::string(no_demo) == "0";
+  for (const std::string& demo : demo_allowed ? demo_model_candidates() : std::vector<std::string>{}) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(demo, ec)) {
+      origin = "the bundled demo model: it keys simple plates, it is not the official weights "
+               "(`corridorkey weights download` gets those)";
+      return demo;
+    }
+    looked += "\n  " + demo;
+  }
+  return err(ErrorCode::kInvalidArgument, "no checkpoint: no --checkpoint, CORRIDORKEY_CHECKPOINT unset, and ", looked,
              "\nget the official weights with `corridorkey weights download`, or pass --checkpoint PATH");
+}
+
+}  // namespace
+
+Result<std::string> resolve_checkpoint(const std::string& option) {
+  std::string origin;
+  CK_ASSIGN(std::string path, find_checkpoint(option, origin));
+  if (option.empty()) std::cerr << "corridorkey: weights " << path << " (from " << origin << ")\n";
+  return path;
 }
 
 void add_screen_option(CLI::App& cmd, std::string& target) {

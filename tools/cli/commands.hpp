@@ -24,7 +24,8 @@ void install_interrupt_cleanup();
 void add_max_pixels_option(CLI::App& cmd, int64_t& target);
 
 // --checkpoint if given, else $CORRIDORKEY_CHECKPOINT, else weights in the download cache,
-// else an error saying where it looked and how to download the official weights.
+// else the bundled demo model, else an error saying where it looked and how to download the
+// official weights. Which one is used (when not --checkpoint) is said on stderr.
 Result<std::string> resolve_checkpoint(const std::string& option);
 
 // One frame's hint and screen: the hint file named (checked: readable, the plate's shape, not
