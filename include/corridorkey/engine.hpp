@@ -35,6 +35,9 @@ struct EngineOptions {
   // MiB of released buffers kept idle for requests outside the frame plan: the first frame,
   // outputs; -1: 64. Later frames use their planned arena whatever this says.
   int buffer_cache_mib = -1;
+  // The screen the weights were trained on: green (CorridorKey_v1.0), or blue for a
+  // blue-screen model. A plate of the other colour goes through with green and blue swapped.
+  ScreenColour trained_screen = ScreenColour::kGreen;
 };
 
 struct FrameOptions {
@@ -44,8 +47,10 @@ struct FrameOptions {
   bool auto_despeckle = true;
   int despeckle_size = 400;  // minimum area (pixels at plate size) of a kept component
   bool generate_comp = true;
-  // The plate's screen: green, or blue (keyed with green and blue swapped, despilled against
-  // blue). kAuto is not taken here: estimate it first (alpha_hint.hpp, estimate_screen).
+  // The plate's screen: green or blue. Despill works against it; a plate whose screen is not
+  // the one the weights were trained on (EngineOptions::trained_screen) goes through the
+  // network with green and blue swapped. kAuto is not taken here: estimate it first
+  // (alpha_hint.hpp, estimate_screen).
   ScreenColour screen = ScreenColour::kGreen;
 };
 

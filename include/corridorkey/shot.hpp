@@ -50,6 +50,10 @@ struct ShotJob {
   // estimated once, from the plate's first frame (prepared), unless given. frame.screen kAuto
   // is settled from the plate's first frame too.
   std::optional<HintOptions> auto_hint;
+  // Keys the shot instead of key_shot's engine when its screen settles blue (a blue-screen
+  // model, EngineOptions::trained_screen blue); null: the given engine keys blue plates too.
+  Engine* blue_engine = nullptr;
+  std::string blue_weights_id;  // the blue engine's weights in the manifest
   std::vector<FrameRange> frames;  // plate frame numbers to key; empty: every frame
   FrameOptions frame;
   ShotOutputOptions output;

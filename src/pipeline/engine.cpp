@@ -115,6 +115,9 @@ Status validate_engine_options(const EngineOptions& o) {
   if (o.backend != "cpu" && o.backend != "ref") {
     return err(ErrorCode::kInvalidArgument, "backend '", o.backend, "' is not one of: cpu, ref");
   }
+  if (o.trained_screen != ScreenColour::kGreen && o.trained_screen != ScreenColour::kBlue) {
+    return err(ErrorCode::kInvalidArgument, "the weights' screen must be green or blue");
+  }
   return ok_status();
 }
 
@@ -243,10 +246,12 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     StageClock clock;
     StageClock* steps = observer != nullptr ? &clock : nullptr;
     CK_ASSIGN(Planar plate, view_to_planar(plate_view, 0, 3, "plate"));
-    // A blue screen goes through the green-trained network as green: green and blue swapped
-    // here and in every output, so that despill, too, works against the screen's colour.
+    // A plate of the other screen than the weights' goes through the network with green and
+    // blue swapped. The finish (despill) works on a green screen's colours: a blue plate's
+    // foreground is swapped into them before it, and every output swapped back after it.
     const bool blue = options.screen == ScreenColour::kBlue;
-    if (blue) std::swap_ranges(plate.plane(1), plate.plane(1) + plate.plane_size(), plate.plane(2));
+    const bool swap_network = options.screen != impl_->options.trained_screen;
+    if (swap_network) std::swap_ranges(plate.plane(1), plate.plane(1) + plate.plane_size(), plate.plane(2));
     CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
     lap(steps, "prepare.convert");
     std::vector<std::string> warnings;
@@ -269,6 +274,7 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     const size_t plane = static_cast<size_t>(s) * s;
     Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
     Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
+    if (swap_network != blue) std::swap_ranges(fg_s.plane(1), fg_s.plane(1) + plane, fg_s.plane(2));
     lap(steps, "network");
     FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options, steps);
     if (blue) {

@@ -59,12 +59,16 @@ std::string gaps_of(const std::vector<int64_t>& frames) {
 
 class ShotRun {
  public:
-  ShotRun(Engine& engine, ShotJob& job, ShotObserver* observer) : engine_(engine), job_(job), observer_(observer) {}
+  ShotRun(Engine& engine, ShotJob& job, ShotObserver* observer) : engine_(&engine), job_(job), observer_(observer) {}
 
   Result<ShotSummary> run() {
     t0_ = Clock::now();
     CK_TRY(validate());
     CK_TRY(settle_screen());
+    if (job_.frame.screen == ScreenColour::kBlue && job_.blue_engine != nullptr) {
+      engine_ = job_.blue_engine;
+      job_.weights_id = job_.blue_weights_id;
+    }
     CK_ASSIGN(const std::vector<int64_t> selected, select_frames());
     CK_TRY(create_frame_output_folders(job_.output));
     const bool redo_all = !job_.skip_existing && job_.frames.empty();
@@ -165,7 +169,7 @@ class ShotRun {
   }
 
   RunSettings settings() const {
-    const EngineOptions& e = engine_.options();
+    const EngineOptions& e = engine_->options();
     const FrameOptions& f = job_.frame;
     RunSettings s = job_.settings;
     s["engine_version"] = CK_VERSION;
@@ -300,7 +304,7 @@ class ShotRun {
         continue;
       }
       const auto t = Clock::now();
-      auto keyed = engine_.process_frame(view_of(r->plate), view_of(r->hint), job_.frame);
+      auto keyed = engine_->process_frame(view_of(r->plate), view_of(r->hint), job_.frame);
       if (!keyed.ok()) {
         // A frame the engine refuses (a size it cannot take, NaN in a pixel) fails alone; running
         // out of memory stops the run.
@@ -366,7 +370,7 @@ class ShotRun {
     finish_frame(event(ShotEvent::Kind::kFrameFailed, frame, message), true);
   }
 
-  Engine& engine_;
+  Engine* engine_;  // the blue engine once a shot's screen settles blue and one is given
   ShotJob& job_;
   ShotObserver* observer_;
   Clock::time_point t0_;

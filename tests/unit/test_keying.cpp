@@ -178,6 +178,29 @@ TEST(BlueScreens, KeyedThroughTheGreenNetworkWithChannelsSwapped) {
   EXPECT_FALSE(engine->process_frame(view_of(green.plate), view_of(green.hint), unsettled).ok());
 }
 
+// Weights trained on blue screens key a blue plate as it is (no swap into the network): the
+// same alpha and raw foreground as green weights given that plate unswapped; despill still
+// works against blue (the processed colours differ).
+TEST(BlueScreens, ABlueScreenModelKeysBluePlatesAsTheyAre) {
+  EngineOptions green_options, blue_options;
+  green_options.img_size = blue_options.img_size = 64;
+  blue_options.trained_screen = ScreenColour::kBlue;
+  const std::string weights = test::fixture_path("checkpoints/tiny_official.pth");
+  auto green_engine = test::unwrap(Engine::create(weights, green_options));
+  auto blue_engine = test::unwrap(Engine::create(weights, blue_options));
+  const SyntheticPlate blue = make_synthetic_plate({80, 64, ScreenColour::kBlue, 6, 0});
+  FrameOptions as_blue, as_green;
+  as_blue.screen = ScreenColour::kBlue;
+  const FrameResult native = test::unwrap(blue_engine->process_frame(view_of(blue.plate), view_of(blue.hint), as_blue));
+  const FrameResult plain = test::unwrap(green_engine->process_frame(view_of(blue.plate), view_of(blue.hint), as_green));
+  EXPECT_EQ(native.alpha.pixels, plain.alpha.pixels);
+  EXPECT_EQ(native.fg.pixels, plain.fg.pixels);
+  EXPECT_NE(native.processed.pixels, plain.processed.pixels);
+  // A green plate through the blue model goes in swapped.
+  const FrameResult swapped = test::unwrap(blue_engine->process_frame(view_of(blue.plate), view_of(blue.hint), as_green));
+  EXPECT_NE(swapped.alpha.pixels, plain.alpha.pixels);
+}
+
 class KeyingCli : public test::TempDirTest {};
 
 TEST_F(KeyingCli, SynthHintEvalAndBadHints) {

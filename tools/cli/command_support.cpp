@@ -87,10 +87,33 @@ Result<std::string> resolve_checkpoint(const std::string& option) {
   return path;
 }
 
-void add_screen_option(CLI::App& cmd, std::string& target) {
-  cmd.add_option("--screen-color", target, "the screen: auto (estimated from the plate), green or blue")
+void add_screen_option(CLI::App& cmd, std::string& screen) {
+  cmd.add_option("--screen-color", screen, "the screen: auto (estimated from the plate), green or blue")
       ->check(CLI::IsMember({"auto", "green", "blue"}))
       ->capture_default_str();
+}
+
+void add_screen_options(CLI::App& cmd, std::string& screen, std::string& blue_checkpoint) {
+  add_screen_option(cmd, screen);
+  cmd.add_option("--blue-checkpoint", blue_checkpoint,
+                 "weights of a blue-screen model, keying blue plates (default: $CORRIDORKEY_BLUE_CHECKPOINT; "
+                 "without: blue plates go through the green weights with green and blue swapped)");
+}
+
+std::string resolve_blue_checkpoint(const std::string& option) {
+  if (!option.empty()) return option;
+  const char* env = std::getenv("CORRIDORKEY_BLUE_CHECKPOINT");
+  return env != nullptr ? std::string(env) : std::string();
+}
+
+Result<std::unique_ptr<Engine>> engine_for_screen(ScreenColour screen, const std::string& checkpoint,
+                                                  const std::string& blue_checkpoint, EngineOptions options) {
+  if (screen == ScreenColour::kBlue && !blue_checkpoint.empty()) {
+    std::cerr << "corridorkey: blue plates keyed with the blue-screen weights " << blue_checkpoint << "\n";
+    options.trained_screen = ScreenColour::kBlue;
+    return Engine::create(blue_checkpoint, options);
+  }
+  return Engine::create(checkpoint, options);
 }
 
 Result<FrameHint> hint_for_frame(const Image& plate, const std::string& hint_option, const std::string& screen_option,

@@ -38,8 +38,16 @@ struct FrameHint {
 };
 Result<FrameHint> hint_for_frame(const Image& plate, const std::string& hint_option, const std::string& screen_option,
                                  bool input_is_linear, const ReadOptions& limits, std::vector<std::string>& warnings);
-// Adds --screen-color auto|green|blue.
-void add_screen_option(CLI::App& cmd, std::string& target);
+// Adds --screen-color auto|green|blue; add_screen_options adds --blue-checkpoint too.
+void add_screen_option(CLI::App& cmd, std::string& screen);
+void add_screen_options(CLI::App& cmd, std::string& screen, std::string& blue_checkpoint);
+// --blue-checkpoint, else $CORRIDORKEY_BLUE_CHECKPOINT, else "" (blue plates go through the
+// green weights with green and blue swapped).
+std::string resolve_blue_checkpoint(const std::string& option);
+// An engine for `screen`: from the blue-screen weights when the screen is blue and some are
+// given, else from `checkpoint`.
+Result<std::unique_ptr<Engine>> engine_for_screen(ScreenColour screen, const std::string& checkpoint,
+                                                  const std::string& blue_checkpoint, EngineOptions options);
 
 // Adds the engine's options, shared by every command that builds an engine, with the
 // engine's defaults: --img-size, --backend, --threads, --precision, --buffer-cache-mb.

@@ -72,6 +72,13 @@ std::string fixed(double v) {
   return text;
 }
 
+// One line of means: "SAD 1.2, MSE 0.003, ...".
+std::string describe(const nlohmann::json& mean) {
+  return "SAD " + fixed(mean["sad"]) + ", MSE " + fixed(mean["mse"]) + ", Grad " + fixed(mean["gradient"]) + ", Conn " +
+         fixed(mean["connectivity"]) + (mean.contains("fg_mse") ? ", FG MSE " + fixed(mean["fg_mse"]) : "") +
+         (mean.contains("dtssd") ? ", dtSSD " + fixed(mean["dtssd"]) : "");
+}
+
 Status eval_clip(const EvalOptions& o, const std::string& clip, Totals& all) {
   const ReadOptions limits{o.max_pixels};
   const fs::path dir(clip);
@@ -123,10 +130,7 @@ Status eval_clip(const EvalOptions& o, const std::string& clip, Totals& all) {
   if (o.json) {
     std::cout << nlohmann::json{{"event", "clip"}, {"clip", clip}, {"mean", mean}}.dump() << "\n";
   } else {
-    std::cout << clip << ": " << mean["frames"] << " frames, SAD " << fixed(mean["sad"]) << ", MSE " << fixed(mean["mse"])
-              << ", Grad " << fixed(mean["gradient"]) << ", Conn " << fixed(mean["connectivity"])
-              << (mean.contains("fg_mse") ? ", FG MSE " + fixed(mean["fg_mse"]) : "")
-              << (mean.contains("dtssd") ? ", dtSSD " + fixed(mean["dtssd"]) : "") << "\n";
+    std::cout << clip << ": " << mean["frames"] << " frames, " << describe(mean) << "\n";
   }
   return ok_status();
 }
@@ -138,10 +142,7 @@ Status run_eval(const EvalOptions& o) {
   if (o.json) {
     std::cout << nlohmann::json{{"event", "summary"}, {"mean", mean}}.dump() << "\n";
   } else {
-    std::cout << "mean over " << mean["frames"] << " frames: SAD " << fixed(mean["sad"]) << ", MSE " << fixed(mean["mse"])
-              << ", Grad " << fixed(mean["gradient"]) << ", Conn " << fixed(mean["connectivity"])
-              << (mean.contains("fg_mse") ? ", FG MSE " + fixed(mean["fg_mse"]) : "")
-              << (mean.contains("dtssd") ? ", dtSSD " + fixed(mean["dtssd"]) : "") << "\n"
+    std::cout << "mean over " << mean["frames"] << " frames: " << describe(mean) << "\n"
               << "(SAD, Grad and Conn in thousands; MSE over the whole frame; FG MSE where the true alpha > 0)\n";
   }
   return ok_status();

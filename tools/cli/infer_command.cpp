@@ -17,7 +17,7 @@ namespace ck::cli {
 namespace {
 
 struct InferOptions {
-  std::string image, hint, checkpoint, output_dir = ".", dump_tensors, screen = "auto";
+  std::string image, hint, checkpoint, output_dir = ".", dump_tensors, screen = "auto", blue_checkpoint;
   EngineOptions engine;
   int64_t max_pixels = 0;
 };
@@ -44,7 +44,8 @@ Status run(const InferOptions& o) {
   for (const std::string& w : hint_warnings) std::cerr << "corridorkey infer: warning: " << w << "\n";
 
   const auto t_load = std::chrono::steady_clock::now();
-  CK_ASSIGN(const auto engine, Engine::create(checkpoint, o.engine));
+  CK_ASSIGN(const auto engine,
+            engine_for_screen(hint.screen, checkpoint, resolve_blue_checkpoint(o.blue_checkpoint), o.engine));
   const double load_s = seconds_since(t_load);
 
   // The frame pipeline's resizes (antialiased bilinear to S, Lanczos-4 back): its alpha and
@@ -85,7 +86,7 @@ void add_infer_command(CLI::App& app, std::function<int()>& run_fn) {
   CLI::App* cmd = app.add_subcommand("infer", "Key one image with its alpha hint; write alpha.png and foreground.png");
   cmd->add_option("--image", opts->image, "plate (RGB image)")->required();
   cmd->add_option("--hint", opts->hint, "coarse alpha hint (first channel used), or auto (the default: made from the plate)");
-  add_screen_option(*cmd, opts->screen);
+  add_screen_options(*cmd, opts->screen, opts->blue_checkpoint);
   cmd->add_option("--checkpoint", opts->checkpoint,
                   "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
   cmd->add_option("--output-dir", opts->output_dir, "where alpha.png and foreground.png go")->capture_default_str();

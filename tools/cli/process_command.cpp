@@ -53,7 +53,7 @@ Status run(const ProcessOptions& o) {
   CK_TRY(create_frame_output_folders(outputs));
 
   const auto t_load = std::chrono::steady_clock::now();
-  CK_ASSIGN(auto engine, Engine::create(checkpoint, o.engine));
+  CK_ASSIGN(auto engine, engine_for_screen(hint.screen, checkpoint, resolve_blue_checkpoint(o.blue_checkpoint), o.engine));
   const double load_s = seconds_since(t_load);
 
   const auto t_key = std::chrono::steady_clock::now();
@@ -87,7 +87,7 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
   cmd->add_option("--hint", o->hint,
                   "coarse alpha hint: a sequence, a video, one image for every frame (first channel used), or auto "
                   "(made from the plate; the default when a clip has no AlphaHint or no --hint is given)");
-  add_screen_option(*cmd, o->screen);
+  add_screen_options(*cmd, o->screen, o->blue_checkpoint);
   cmd->add_option("--output-dir", o->output_dir, "output folder (Matte/, FG/, Processed/, Comp/ inside)");
   cmd->add_option("--checkpoint", o->checkpoint, "weights: .pth or safetensors (default: $CORRIDORKEY_CHECKPOINT)");
   add_engine_options(*cmd, o->engine);

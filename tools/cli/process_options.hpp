@@ -13,6 +13,7 @@ struct ProcessOptions {
   std::vector<std::string> clips;
   std::string input, image, hint, checkpoint, output_dir;
   std::string screen = "auto";  // --screen-color
+  std::string blue_checkpoint;  // --blue-checkpoint
   EngineOptions engine;
   int64_t max_pixels = 0;
   FrameOptions frame;

@@ -47,11 +47,25 @@ int run_shots(const ProcessOptions& o) {
     if (!shared.ok()) return fail("", shared.error());
     auto engine = Engine::create(checkpoint.value(), o.engine);
     if (!engine.ok()) return fail("", engine.error());
+    // A blue-screen model, for the shots whose screen settles blue.
+    const std::string blue_checkpoint = resolve_blue_checkpoint(o.blue_checkpoint);
+    std::unique_ptr<Engine> blue_engine;
+    std::string blue_weights_id;
+    if (!blue_checkpoint.empty()) {
+      auto made = engine_for_screen(ScreenColour::kBlue, checkpoint.value(), blue_checkpoint, o.engine);
+      if (!made.ok()) return fail("", made.error());
+      blue_engine = std::move(made).value();
+      auto digest = file_sha256(blue_checkpoint);
+      if (!digest.ok()) return fail("", digest.error());
+      blue_weights_id = "sha256:" + digest.value();
+    }
 
     bool frames_failed = false;
     for (const ShotSpec& spec : specs) {
       auto job = build_job(o, spec, shared.value());
       if (!job.ok()) return fail(spec.name, job.error());
+      job->blue_engine = blue_engine.get();
+      job->blue_weights_id = blue_weights_id;
       auto summary = key_shot(*engine.value(), job.value(), reporter.get());
       if (!summary.ok()) return fail(spec.name, summary.error());
       for (const std::string& video : summary->deliverables) {
