@@ -109,9 +109,18 @@ TEST_F(InferCli, CheckpointThatDoesNotFitIsNamed) {
 
 TEST_F(InferCli, WithoutACheckpointItSaysWhereTheWeightsComeFrom) {
   unsetenv("CORRIDORKEY_CHECKPOINT");  // inherited by the tool
-  const CliResult r = run_cli("infer --image " + kSamples + "plate.png --hint " + sample_path("hint.png"));
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("nikopueringer/CorridorKey_v1.0"), std::string::npos) << r.output;
+  const std::string args = "infer --image " + kSamples + "plate.png --img-size 64 --output-dir " + path("out");
+  const std::string empty_cache = "CORRIDORKEY_CACHE_DIR=" + path("cache") + " ";
+  // Nothing named, nothing cached: the bundled demo model, said on stderr.
+  const CliResult demo = run_command(empty_cache + CK_CLI_PATH + " " + args);
+  EXPECT_EQ(demo.exit_code, 0) << demo.output;
+  EXPECT_NE(demo.output.find("from the bundled demo model"), std::string::npos) << demo.output;
+  // Without the demo model: an error saying where it looked and where the weights come from.
+  const CliResult none = run_command(empty_cache + "CORRIDORKEY_NO_DEMO=1 " + CK_CLI_PATH + " " + args);
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_NE(none.output.find("looked at"), std::string::npos) << none.output;
+  EXPECT_NE(none.output.find("nikopueringer/CorridorKey_v1.0"), std::string::npos) << none.output;
+  EXPECT_NE(none.output.find("corridorkey weights download"), std::string::npos) << none.output;
 }
 
 }  // namespace

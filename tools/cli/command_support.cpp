@@ -75,7 +75,8 @@ Result<std::string> find_checkpoint(const std::string& option, std::string& orig
     looked += "\n  " + demo;
   }
   return err(ErrorCode::kInvalidArgument, "no checkpoint: no --checkpoint, CORRIDORKEY_CHECKPOINT unset, and ", looked,
-             "\nget the official weights with `corridorkey weights download`, or pass --checkpoint PATH");
+             "\nget the official weights (CorridorKey_v1.0.pth, Hugging Face nikopueringer/CorridorKey_v1.0) with "
+             "`corridorkey weights download`, or pass --checkpoint PATH");
 }
 
 }  // namespace
