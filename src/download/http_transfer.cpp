@@ -49,9 +49,9 @@ Result<CurlHandle> new_handle(const std::string& url, const TransferSettings& s,
   curl_easy_setopt(c.get(), CURLOPT_USERAGENT, "corridorkey-cpp");
   curl_easy_setopt(c.get(), CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  if (const char* ca = env_or_null("CURL_CA_BUNDLE") ? env_or_null("CURL_CA_BUNDLE") : env_or_null("SSL_CERT_FILE")) {
-    curl_easy_setopt(c.get(), CURLOPT_CAINFO, ca);
-  }
+  const char* ca = env_or_null("CURL_CA_BUNDLE");
+  if (ca == nullptr) ca = env_or_null("SSL_CERT_FILE");
+  if (ca != nullptr) curl_easy_setopt(c.get(), CURLOPT_CAINFO, ca);
   if (const char* dir = env_or_null("SSL_CERT_DIR")) curl_easy_setopt(c.get(), CURLOPT_CAPATH, dir);
   if (!s.token.empty()) {
     // A custom Authorization header is not sent on to another host after a redirect (libcurl
@@ -185,13 +185,6 @@ Result<AppendedBody> append_from(const std::string& url, uint64_t offset, FileSi
     return t.result;
   }
   if (code != CURLE_OK) return transfer_error(code, error_buffer, url, settings);
-  if (t.result.http_status >= 400) {
-    return err(ErrorCode::kNetwork, "download of ", url, " failed: the server answered HTTP ", t.result.http_status,
-               t.result.http_status == 404   ? " (not found)"
-               : t.result.http_status == 401 ? " (a token is needed: set CORRIDORKEY_WEIGHTS_TOKEN)"
-               : t.result.http_status == 403 ? " (forbidden: check the token)"
-                                             : "");
-  }
   return t.result;
 }
 

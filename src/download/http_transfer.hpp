@@ -27,14 +27,16 @@ struct FetchedText {
 Result<FetchedText> fetch_text(const std::string& url, const TransferSettings& settings, size_t max_bytes = 1 << 20);
 
 struct AppendedBody {
-  long http_status = 0;    // 200 (whole file), 206 (the rest from the offset), 416 (offset past the end)
+  long http_status = 0;    // 200 (whole file), 206 (the rest from the offset), 416 (offset past
+                           // the end), or an error status (400 and up: nothing appended)
   bool restart_needed = false;  // the server ignored the range (200) or refused it (416): nothing appended
   uint64_t total_size = 0; // the whole file's size when the server says, else 0
   std::string linked_etag; // Hugging Face's X-Linked-Etag (the SHA-256 of large files), unquoted
 };
 
 // GETs `url` from byte `offset` on, appending the body to `sink`. When the server ignores or
-// refuses the range, nothing is appended and `restart_needed` says to start again from 0.
+// refuses the range, nothing is appended and `restart_needed` says to start again from 0. An
+// error status (404, ...) is a result too: the caller says what it means.
 // `progress(bytes_now, total)` is called as data arrives. A cut connection or a stall is a
 // kNetwork error; what arrived before it stays in the sink.
 Result<AppendedBody> append_from(const std::string& url, uint64_t offset, FileSink& sink, const TransferSettings& settings,

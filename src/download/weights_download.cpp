@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "corridorkey/durable_file.hpp"
+#include "corridorkey/output_set.hpp"
 #include "corridorkey/weights_download.hpp"
 #include "corridorkey/weights_files.hpp"
 #include "download/http_transfer.hpp"
@@ -46,21 +47,13 @@ Status make_cache_folder(const fs::path& folder) {
   return ok_status();
 }
 
-// Writes `<file>.sha256` (sha256sum's format) so that `weights verify` works offline.
+// Writes `<file>.sha256` (sha256sum's format), whole or not at all, so that `weights verify`
+// works offline.
 Status record_sha256(const std::string& path, const std::string& digest) {
-  const std::string sidecar = path + ".sha256";
-  const std::string temporary = sidecar + ".tmp";
-  std::error_code ec;
-  fs::remove(temporary, ec);
-  CK_ASSIGN(FileSink sink, FileSink::create_new(temporary));
   const std::string line = digest + "  " + fs::path(path).filename().string() + "\n";
-  CK_TRY(sink.write(line.data(), line.size()));
-  CK_TRY(sink.finish());
-  if (std::rename(temporary.c_str(), sidecar.c_str()) != 0) {
-    fs::remove(temporary, ec);
-    return err(ErrorCode::kIo, "cannot write '", sidecar, "'");
-  }
-  return ok_status();
+  OutputSet set;
+  CK_TRY(set.add(path + ".sha256", [&](FileSink& out) { return out.write(line.data(), line.size()); }));
+  return set.commit();
 }
 
 uint64_t size_or_zero(const std::string& path) {
@@ -86,10 +79,18 @@ Result<AppendedBody> transfer_to_partial(const std::string& url, const std::stri
       if (offset == 0) return err(ErrorCode::kNetwork, "download of ", url, " failed: the server refused the transfer");
       continue;
     }
+    if (body.ok() && body.value().http_status >= 400) {  // an answer, not a cut: no other try
+      const long status = body.value().http_status;
+      return err(ErrorCode::kNetwork, "download of ", url, " failed: the server answered HTTP ", status,
+                 status == 404   ? " (not found)"
+                 : status == 401 ? " (a token is needed: set CORRIDORKEY_WEIGHTS_TOKEN)"
+                 : status == 403 ? " (forbidden: check the token)"
+                                 : "");
+    }
     if (body.ok()) return body;
     last = body.error();
-    // Only a cut or stalled connection is worth another try; a 404 or a full disk is not.
-    if (last.code != ErrorCode::kNetwork || last.message.find("answered HTTP") != std::string::npos) break;
+    // Only a cut or stalled connection is worth another try; a full disk is not.
+    if (last.code != ErrorCode::kNetwork) break;
     if (size_or_zero(partial) == offset) break;  // no progress at all: the server is not serving it
   }
   return last;

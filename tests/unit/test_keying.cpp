@@ -113,7 +113,7 @@ TEST(AlphaHint, ScreenIsFoundAndHintsFollowTheSubject) {
   }
 }
 
-TEST(AlphaHint, APlateWithoutAScreenSaysWhatToDo) {
+TEST(AlphaHint, APlateWithoutAScreenIsAnErrorNamingTheWayOut) {
   Image grey{64, 48, 3, std::vector<float>(64 * 48 * 3, 0.5f)};
   const Result<AlphaHint> r = make_alpha_hint(view_of(grey));
   ASSERT_FALSE(r.ok());

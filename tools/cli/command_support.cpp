@@ -2,6 +2,7 @@
 #include <cmath>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 #include <exception>
@@ -32,19 +33,19 @@ std::function<int()> exit_code_of(const char* name, std::function<Status()> run)
   };
 }
 
+std::string this_program() {
+  char exe[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : "corridorkey";
+}
+
 namespace {
 
-// The bundled demo model: in the source tree, where `cmake --install` puts it, or there
-// relative to this program (an install moved elsewhere).
+// The bundled demo model: relative to this program (an install, wherever its prefix was
+// moved), in the source tree, or where `cmake --install` puts it.
 std::vector<std::string> demo_model_candidates() {
-  std::vector<std::string> paths = {CK_DEMO_MODEL_SOURCE, CK_DEMO_MODEL_INSTALLED};
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    const std::filesystem::path dir = std::filesystem::path(std::string(exe, static_cast<size_t>(n))).parent_path();
-    paths.insert(paths.begin(), (dir.parent_path() / CK_DEMO_MODEL_RELATIVE).string());
-  }
-  return paths;
+  const std::filesystem::path prefix = std::filesystem::path(this_program()).parent_path().parent_path();
+  return {(prefix / CK_DEMO_MODEL_RELATIVE).string(), CK_DEMO_MODEL_SOURCE, CK_DEMO_MODEL_INSTALLED};
 }
 
 Result<std::string> find_checkpoint(const std::string& option, std::string& origin) {

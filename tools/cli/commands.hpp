@@ -20,6 +20,9 @@ std::function<int()> exit_code_of(const char* name, std::function<Status()> run)
 // (interrupt_cleanup.cpp). Call first thing in main, before any thread is started.
 void install_interrupt_cleanup();
 
+// The running program's path (/proc/self/exe), or "corridorkey" when it cannot be read.
+std::string this_program();
+
 // Adds `--max-pixels N`: the largest image (width x height) read from a file.
 void add_max_pixels_option(CLI::App& cmd, int64_t& target);
 

@@ -26,7 +26,7 @@ struct EvalOptions {
 
 struct Totals {
   MattingErrors sum;
-  double dtssd_sum = 0;
+  double fg_mse_sum = 0, dtssd_sum = 0;
   int frames = 0, dtssd_terms = 0, fg_frames = 0;
   void add(const MattingErrors& e) {
     sum.sad += e.sad;
@@ -34,7 +34,7 @@ struct Totals {
     sum.gradient += e.gradient;
     sum.connectivity += e.connectivity;
     if (e.fg_mse >= 0) {
-      sum.fg_mse = (fg_frames == 0 ? 0 : sum.fg_mse) + e.fg_mse;
+      fg_mse_sum += e.fg_mse;
       ++fg_frames;
     }
     ++frames;
@@ -43,7 +43,7 @@ struct Totals {
     const double n = std::max(frames, 1);
     nlohmann::json j{{"frames", frames}, {"sad", sum.sad / n}, {"mse", sum.mse / n}, {"gradient", sum.gradient / n},
                      {"connectivity", sum.connectivity / n}};
-    if (fg_frames > 0) j["fg_mse"] = sum.fg_mse / fg_frames;
+    if (fg_frames > 0) j["fg_mse"] = fg_mse_sum / fg_frames;
     if (dtssd_terms > 0) j["dtssd"] = dtssd_sum / dtssd_terms;
     return j;
   }
@@ -99,15 +99,15 @@ Status eval_clip(const EvalOptions& o, const std::string& clip, Totals& all) {
     CK_ASSIGN(const Image p, pred->read(frame));
     CK_ASSIGN(const Image t, truth->read(frame));
     const Image alpha = first_channel(p), true_alpha = first_channel(t);
-    Result<MattingErrors> errors = err(ErrorCode::kInternal, "");
+    std::optional<Image> fg, true_fg;
     if (pred_fg) {
       CK_ASSIGN(const Image f, pred_fg->read(frame));
       CK_ASSIGN(const Image tf, truth_fg->read(frame));
-      const Image fg = first_three(f), true_fg = first_three(tf);
-      errors = matting_errors(alpha, true_alpha, &fg, &true_fg);
-    } else {
-      errors = matting_errors(alpha, true_alpha);
+      fg = first_three(f);
+      true_fg = first_three(tf);
     }
+    const Result<MattingErrors> errors =
+        matting_errors(alpha, true_alpha, fg ? &*fg : nullptr, true_fg ? &*true_fg : nullptr);
     if (!errors.ok()) return err(errors.error().code, clip, " frame ", frame, ": ", errors.error().message);
     clip_totals.add(errors.value());
     all.add(errors.value());

@@ -4,9 +4,7 @@
 // a final step runs `corridorkey verify CLIP`. Writes CLIP/farm/: a Slurm array job and its
 // verify job, or an Open Job Description template; `--submit` hands the Slurm jobs to sbatch.
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -35,12 +33,6 @@ std::string quoted(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
-}
-
-std::string this_program() {
-  char exe[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  return n > 0 ? std::string(exe, static_cast<size_t>(n)) : "corridorkey";
 }
 
 // The chunks: runs of `size` consecutive plate frames (gaps inside a chunk are fine).

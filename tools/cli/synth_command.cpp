@@ -1,11 +1,11 @@
 // corridorkey synth OUT_DIR: synthetic shots with their ground truth, as clip folders in
 // CorridorKey's layout (Input/, AlphaHint/) plus Truth/Alpha and Truth/FG, for training the
 // demo model, measuring keys (`corridorkey eval`) and trying the tool without footage.
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
+#include "corridorkey/frames.hpp"
 #include "corridorkey/image_file.hpp"
 #include "corridorkey/pending_outputs.hpp"
 #include "corridorkey/synthetic_plates.hpp"
@@ -23,10 +23,9 @@ struct SynthOptions {
   bool no_hint = false;
 };
 
-std::string numbered(const std::string& folder, const std::string& name, int frame) {
-  char digits[16];
-  std::snprintf(digits, sizeof digits, "%04d", frame);
-  return (fs::path(folder) / (name + "." + digits + ".png")).string();
+// The clip's folders hold `<name>.####.png` sequences.
+Result<SequencePattern> sequence(const fs::path& folder, const std::string& name) {
+  return SequencePattern::parse((folder / (name + ".####.png")).string());
 }
 
 Status write_shot(const SynthOptions& o, ScreenColour screen, uint64_t seed) {
@@ -37,12 +36,16 @@ Status write_shot(const SynthOptions& o, ScreenColour screen, uint64_t seed) {
   for (const std::string& f : folders) CK_TRY(create_output_directories((clip / f).string()));
   WriteOptions bits16;
   bits16.format = SampleFormat::kUint16;
+  CK_ASSIGN(const SequencePattern input, sequence(clip / "Input", name));
+  CK_ASSIGN(const SequencePattern alpha, sequence(clip / "Truth/Alpha", name));
+  CK_ASSIGN(const SequencePattern fg, sequence(clip / "Truth/FG", name));
+  CK_ASSIGN(const SequencePattern hint, sequence(clip / "AlphaHint", name));
   for (int frame = 1; frame <= o.frames; ++frame) {
     const SyntheticPlate p = make_synthetic_plate({o.width, o.height, screen, seed, frame - 1});
-    CK_TRY(write_image_8bit(numbered((clip / "Input").string(), name, frame), p.plate));
-    CK_TRY(write_image(numbered((clip / "Truth/Alpha").string(), name, frame), p.alpha, bits16));
-    CK_TRY(write_image(numbered((clip / "Truth/FG").string(), name, frame), p.fg, bits16));
-    if (!o.no_hint) CK_TRY(write_image(numbered((clip / "AlphaHint").string(), name, frame), p.hint, bits16));
+    CK_TRY(write_image_8bit(input.path_of(frame), p.plate));
+    CK_TRY(write_image(alpha.path_of(frame), p.alpha, bits16));
+    CK_TRY(write_image(fg.path_of(frame), p.fg, bits16));
+    if (!o.no_hint) CK_TRY(write_image(hint.path_of(frame), p.hint, bits16));
   }
   std::cout << clip.string() << "\n";
   return ok_status();

@@ -41,6 +41,7 @@ class ProgressBar {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::milliseconds(100) && (total == 0 || done < total)) return;
     last_ = now;
+    if (!drawn_) first_ = done;  // a resumed download's earlier bytes are not this run's speed
     const double seconds = std::chrono::duration<double>(now - start_).count();
     const double rate = seconds > 0 ? static_cast<double>(done - first_) / seconds / (1 << 20) : 0.0;
     std::string bar;
@@ -56,7 +57,6 @@ class ProgressBar {
     std::cerr << "\r" << bar << speed << "   " << std::flush;
     drawn_ = true;
   }
-  void begin(uint64_t first) { first_ = first; }
   ~ProgressBar() {
     if (drawn_) std::cerr << "\n";
   }
