@@ -42,7 +42,13 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
   CK_TRY(net.encoder_.upload_to(backend));
   CK_TRY(net.decoders_.upload_to(backend));
   CK_TRY(net.refiner_.upload_to(backend));
+  net.set_memory_plan({});
   return net;
+}
+
+void GreenFormer::set_memory_plan(const NetworkMemoryPlan& plan) {
+  plan_ = plan;
+  encoder_.set_mlp_token_chunk(plan.mlp_token_chunk);
 }
 
 namespace {
@@ -97,24 +103,35 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
   CK_ASSIGN(const Tensor input, x.reshape({s * s, 4}));  // RGB and hint per pixel
   CK_ASSIGN(const Tensor logits, encode_and_decode(x, stages, clock));  // (1, S/4, S/4, 4)
 
-  // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
-  // side by side in one (1, S, S, 4) map, which is also the refiner's second input.
-  CK_ASSIGN(Tensor logits_up, new_tensor(be, {1, s, s, 4}));
-  CK_TRY(be.resize_bilinear(logits, logits_up));
-  CK_ASSIGN(Tensor coarse, apply_unary(be, UnaryOp::kSigmoid, logits_up));
-  CK_TRY(keep("alpha_logits_up", logits_up, 0, 1));
-  CK_TRY(keep("fg_logits_up", logits_up, 1, 3));
-  CK_TRY(keep("alpha_coarse", coarse, 0, 1));
-  CK_TRY(keep("fg_coarse", coarse, 1, 3));
-
-  Tensor final_logits = coarse;  // refiner_scale 0: the coarse prediction is the output
-  if (refiner_scale != 0.0f) {
-    // (1, S, S, 4), already multiplied by refiner_scale.
-    CK_ASSIGN(Tensor delta, refiner_.forward(be, input, std::move(coarse), refiner_scale));
-    CK_TRY(keep("delta_logits", delta, 0, 4));
+  // The refiner in bands: no full-resolution map but the output (stage tensors, being whole
+  // maps themselves, take the whole-map path).
+  const bool banded = refiner_scale != 0.0f && plan_.refiner_band_rows > 0 && stages == nullptr;
+  Tensor final_logits;
+  if (banded) {
+    CK_ASSIGN(final_logits, refiner_.forward_in_bands(be, input, logits, refiner_scale, plan_.refiner_band_rows));
     lap(clock, "refiner");
-    CK_ASSIGN(final_logits, add_tensors(be, logits_up, delta));
-    CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));
+  } else {
+    // Coarse prediction at full size: logits upsampled x4, then sigmoid. alpha and fg live
+    // side by side in one (1, S, S, 4) map, which is also the refiner's second input.
+    CK_ASSIGN(Tensor coarse, new_tensor(be, {1, s, s, 4}));
+    CK_TRY(be.resize_bilinear(logits, coarse));
+    CK_TRY(keep("alpha_logits_up", coarse, 0, 1));
+    CK_TRY(keep("fg_logits_up", coarse, 1, 3));
+    CK_TRY(be.unary(UnaryOp::kSigmoid, coarse, coarse));
+    CK_TRY(keep("alpha_coarse", coarse, 0, 1));
+    CK_TRY(keep("fg_coarse", coarse, 1, 3));
+    final_logits = coarse;  // refiner_scale 0: the coarse prediction is the output
+    if (refiner_scale != 0.0f) {
+      // (1, S, S, 4), already multiplied by refiner_scale.
+      CK_ASSIGN(final_logits, refiner_.forward(be, input, std::move(coarse), refiner_scale));
+      CK_TRY(keep("delta_logits", final_logits, 0, 4));
+      lap(clock, "refiner");
+      // up(logits) + delta, the upsampling done again as it is added rather than kept through
+      // the refiner (a 4-channel map: 64 MiB at S = 2048).
+      const Tensor* up[] = {&logits};
+      CK_TRY(be.add_resized_bilinear(up, final_logits, /*relu=*/false));
+      CK_TRY(be.unary(UnaryOp::kSigmoid, final_logits, final_logits));
+    }
   }
   CK_ASSIGN(const Tensor out_map, nchw_copy(be, final_logits));  // (1, 4, S, S)
   GreenFormerOutput out{channel_slice(out_map, 0, 1), channel_slice(out_map, 1, 3)};

@@ -32,6 +32,16 @@ struct GreenFormerOutput {
 // buffers come from its planned arena, whatever the budget.
 void prepare_buffer_pool(int idle_budget_mib = -1);
 
+// How a frame's memory is traded for recomputation (see docs/ARCHITECTURE.md, "Memory").
+struct NetworkMemoryPlan {
+  // The refiner in bands of this many image rows, with no full-resolution map of its 64
+  // channels (Refiner::forward_in_bands); 0: whole maps, the fastest.
+  int64_t refiner_band_rows = 0;
+  // The encoder's MLPs over this many tokens at a time (their hidden layer is 4x the
+  // width: 470 MB at S = 2048 in stage 0 if whole); 0: all tokens at once.
+  int64_t mlp_token_chunk = 16384;
+};
+
 class GreenFormer {
  public:
   // Builds the network for input size S (a multiple of 32) from a canonical state dict
@@ -49,6 +59,10 @@ class GreenFormer {
   Result<GreenFormerOutput> forward(const Tensor& x, StageTensors* stages = nullptr, float refiner_scale = 1.0f,
                                     StageClock* clock = nullptr) const;
 
+  // The frame's memory plan; results equal within fp32 rounding whatever it says.
+  void set_memory_plan(const NetworkMemoryPlan& plan);
+  const NetworkMemoryPlan& memory_plan() const { return plan_; }
+
   const GreenFormerConfig& config() const { return cfg_; }
   int img_size() const { return encoder_.img_size(); }
   Precision precision() const { return precision_; }
@@ -64,6 +78,7 @@ class GreenFormer {
   DecoderHeads decoders_;
   Refiner refiner_;
   Precision precision_ = Precision::kFP32;
+  NetworkMemoryPlan plan_;
 };
 
 }  // namespace ck

@@ -146,6 +146,15 @@ Tensor column_slice(const Tensor& tokens, int64_t c0, int64_t n) {
   return Tensor::wrap(tokens.data<float>() + c0, {tokens.size(0), n}, DType::F32, tokens.owner(), {tokens.size(1), 1});
 }
 
+Tensor token_rows(const Tensor& tokens, int64_t r0, int64_t n) {
+  return Tensor::wrap(tokens.data<float>() + r0 * tokens.size(1), {n, tokens.size(1)}, DType::F32, tokens.owner());
+}
+
+Tensor map_rows(const Tensor& nhwc, int64_t r0, int64_t n) {
+  const int64_t row = nhwc.size(2) * nhwc.size(3);
+  return Tensor::wrap(nhwc.data<float>() + r0 * row, {1, n, nhwc.size(2), nhwc.size(3)}, DType::F32, nhwc.owner());
+}
+
 Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x) {
   CK_ASSIGN(Tensor y, new_tensor(be, x.shape()));
   CK_TRY(be.unary(op, x, y));

@@ -96,6 +96,10 @@ Result<Tensor> map_to_tokens(Backend& be, const Tensor& map);
 Tensor channel_slice(const Tensor& map, int64_t c0, int64_t n);
 // Columns [c0, c0 + n) of tokens (M, C): a view with C-float rows, no copy.
 Tensor column_slice(const Tensor& tokens, int64_t c0, int64_t n);
+// Rows [r0, r0 + n) of contiguous tokens (M, C): a view, no copy.
+Tensor token_rows(const Tensor& tokens, int64_t r0, int64_t n);
+// Image rows [r0, r0 + n) of a contiguous channels-last map (1, H, W, C): a view (1, n, W, C).
+Tensor map_rows(const Tensor& nhwc, int64_t r0, int64_t n);
 
 Result<Tensor> apply_unary(Backend& be, UnaryOp op, const Tensor& x);  // new tensor
 Result<Tensor> add_tensors(Backend& be, const Tensor& a, const Tensor& b);  // new tensor
