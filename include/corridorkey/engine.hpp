@@ -38,6 +38,29 @@ struct EngineOptions {
   // The screen the weights were trained on: green (CorridorKey_v1.0), or blue for a
   // blue-screen model. A plate of the other colour goes through with green and blue swapped.
   ScreenColour trained_screen = ScreenColour::kGreen;
+  // Memory (docs/BENCHMARKS.md, "Memory"): a budget in MiB for what the engine holds, its
+  // weights and a frame's tensors (the process's libraries and images come on top); 0: no
+  // budget, the fastest plan. Under a budget the refiner runs in bands of rows, the tallest
+  // that fit, recomputing what whole maps would have kept (exact within fp32 rounding; at
+  // S = 2048 about 1.5-2x the network's time). Engine::create refuses a budget that no plan
+  // meets and says what the least budget is.
+  int max_memory_mib = 0;
+  // The refiner's band height in rows whatever the budget says (0: as max_memory_mib decides).
+  int refiner_band_rows = 0;
+  // Tiled inference, an approximation: the network built at tile_size runs on overlapping
+  // tiles of the S x S input (tile_overlap pixels shared by neighbours), blended with a
+  // raised-cosine window. The network then never sees the whole frame, so mattes differ
+  // from whole-frame inference (docs/BENCHMARKS.md measures by how much). 0: whole frame.
+  int tile_size = 0;
+  int tile_overlap = 64;
+};
+
+// How an engine spends memory: its plan and what it holds (Engine::memory).
+struct EngineMemory {
+  int refiner_band_rows = 0;        // 0: whole maps
+  int64_t weight_bytes = 0;         // the network's weights, as held
+  int64_t frame_bytes_estimate = 0;  // a frame's tensors at their most, estimated
+  std::string plan;                 // e.g. "refiner in bands of 96 rows"
 };
 
 struct FrameOptions {
@@ -116,6 +139,7 @@ class Engine {
                                     NetworkObserver* observer = nullptr);
 
   const EngineOptions& options() const;
+  EngineMemory memory() const;
   int img_size() const { return options().img_size; }
 
   struct Impl;

@@ -14,7 +14,9 @@
 #include "image/resample.hpp"
 #include "model/greenformer.hpp"
 #include "model/synthetic_weights.hpp"
+#include "model/memory_estimate.hpp"
 #include "pipeline/frame_steps.hpp"
+#include "pipeline/tiling.hpp"
 #include "weights/checkpoint.hpp"
 
 namespace ck {
@@ -75,6 +77,53 @@ struct Engine::Impl {
   std::shared_ptr<BufferPool> pool = BufferPool::create();
   std::unique_ptr<Backend> backend;
   GreenFormer net;  // holds the checkpoint tensors it uses; the others go once it is built
+  EngineMemory memory;
+
+  // The network on x (1, S, S, 4), or on its tiles (tiled inference).
+  Result<GreenFormerOutput> key(const Tensor& x, float refiner_scale, NetworkObserver* observer) {
+    if (net.img_size() == x.size(1)) return forward(x, refiner_scale, observer);
+    return forward_tiled(x, refiner_scale, observer);
+  }
+
+  // Tiled inference: the network (built at the tile size) on overlapping tiles of x, each
+  // output weighted by a window that fades over the overlap where a neighbour takes over,
+  // and the weighted sum divided by the sum of the weights.
+  Result<GreenFormerOutput> forward_tiled(const Tensor& x, float refiner_scale, NetworkObserver* observer) {
+    const int64_t s = x.size(1), n = net.img_size();
+    const std::vector<int64_t> starts = tile_starts(s, n, options.tile_overlap);
+    CK_ASSIGN(Tensor sum, Tensor::zeros({1, 4, s, s}));  // alpha, fg: the outputs' layout
+    std::vector<float> weight_sum(static_cast<size_t>(s * s), 0.0f);
+    CK_ASSIGN(Tensor tile, Tensor::empty({1, n, n, 4}));
+    for (const int64_t y0 : starts) {
+      const std::vector<float> wy = tile_window(s, n, options.tile_overlap, y0);
+      for (const int64_t x0 : starts) {
+        const std::vector<float> wx = tile_window(s, n, options.tile_overlap, x0);
+        for (int64_t r = 0; r < n; ++r) {
+          std::copy_n(x.data<float>() + ((y0 + r) * s + x0) * 4, n * 4, tile.data<float>() + r * n * 4);
+        }
+        CK_ASSIGN(const GreenFormerOutput out, forward(tile, refiner_scale, observer));
+        const float* planes = out.alpha.data<float>();  // (1, 4, n, n): alpha, then fg
+        for (int64_t c = 0; c < 4; ++c) {
+          float* dst = sum.data<float>() + c * s * s;
+          const float* src = planes + c * n * n;
+#pragma omp parallel for schedule(static)
+          for (int64_t r = 0; r < n; ++r) {
+            for (int64_t col = 0; col < n; ++col) {
+              dst[(y0 + r) * s + x0 + col] += wy[r] * wx[col] * src[r * n + col];
+            }
+          }
+        }
+        for (int64_t r = 0; r < n; ++r) {
+          for (int64_t col = 0; col < n; ++col) weight_sum[static_cast<size_t>((y0 + r) * s + x0 + col)] += wy[r] * wx[col];
+        }
+      }
+    }
+    for (int64_t c = 0; c < 4; ++c) {
+      float* p = sum.data<float>() + c * s * s;
+      for (int64_t i = 0; i < s * s; ++i) p[i] /= weight_sum[static_cast<size_t>(i)];
+    }
+    return GreenFormerOutput{channel_slice(sum, 0, 1), channel_slice(sum, 1, 3)};
+  }
 
   // The network on x (1, 4, S, S); the observer, if any, sees stage tensors and times.
   Result<GreenFormerOutput> forward(const Tensor& x, float refiner_scale, NetworkObserver* observer) {
@@ -103,6 +152,7 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 const EngineOptions& Engine::options() const { return impl_->options; }
+EngineMemory Engine::memory() const { return impl_->memory; }
 
 Status validate_engine_options(const EngineOptions& o) {
   if (o.img_size <= 0 || o.img_size % 32 != 0) {
@@ -117,6 +167,19 @@ Status validate_engine_options(const EngineOptions& o) {
   }
   if (o.trained_screen != ScreenColour::kGreen && o.trained_screen != ScreenColour::kBlue) {
     return err(ErrorCode::kInvalidArgument, "the weights' screen must be green or blue");
+  }
+  if (o.max_memory_mib < 0) return err(ErrorCode::kInvalidArgument, "max_memory_mib ", o.max_memory_mib, " is negative");
+  if (o.refiner_band_rows < 0) {
+    return err(ErrorCode::kInvalidArgument, "refiner_band_rows ", o.refiner_band_rows, " is negative");
+  }
+  if (o.tile_size != 0) {
+    if (o.tile_size < 0 || o.tile_size % 32 != 0 || o.tile_size > o.img_size) {
+      return err(ErrorCode::kInvalidArgument, "tile size ", o.tile_size, " is not a positive multiple of 32 up to img_size ",
+                 o.img_size);
+    }
+    if (o.tile_overlap < 0 || o.tile_overlap >= o.tile_size) {
+      return err(ErrorCode::kInvalidArgument, "tile overlap ", o.tile_overlap, " is outside [0, ", o.tile_size, ")");
+    }
   }
   return ok_status();
 }
@@ -155,6 +218,28 @@ void swap_green_and_blue(Image& image) {
   for (size_t i = 0; i < n; ++i) std::swap(p[i * image.channels + 1], p[i * image.channels + 2]);
 }
 
+// The network's resolution: the tile's in tiled inference, else S.
+int network_size(const EngineOptions& o) { return o.tile_size > 0 ? o.tile_size : o.img_size; }
+
+// The frame's memory plan from the budget (or the band height asked for), once the weights
+// are held (the pool's live bytes: every buffer of 1 MiB and more).
+Status plan_memory(Engine::Impl& impl) {
+  const EngineOptions& o = impl.options;
+  const int64_t s = impl.net.img_size();
+  const size_t weights = impl.pool->stats().live_bytes;
+  NetworkMemoryPlan plan;
+  if (o.max_memory_mib > 0) {
+    CK_ASSIGN(plan, plan_for_budget(impl.net.config(), s, weights, static_cast<size_t>(o.max_memory_mib) << 20));
+  }
+  if (o.refiner_band_rows > 0) plan.refiner_band_rows = o.refiner_band_rows;
+  impl.net.set_memory_plan(plan);
+  impl.memory.refiner_band_rows = static_cast<int>(plan.refiner_band_rows);
+  impl.memory.weight_bytes = static_cast<int64_t>(weights);
+  impl.memory.frame_bytes_estimate = static_cast<int64_t>(estimate_frame_memory(impl.net.config(), s, plan).peak());
+  impl.memory.plan = describe_memory_plan(plan);
+  return ok_status();
+}
+
 // Builds an engine on `backend` whose network comes from `weights` (a state dict loaded or
 // generated in the engine's own buffer pool and thread count), once its options have been
 // validated.
@@ -170,7 +255,7 @@ Result<std::unique_ptr<Engine::Impl>> build(const EngineOptions& options, std::u
   // 512-grid pos_embed once resized, 117 MB; the folded decoder weights) is let go.
   auto net = [&]() -> Result<GreenFormer> {
     CK_ASSIGN(const StateDict weights, load_weights());
-    return GreenFormer::create(weights, options.img_size, *impl->backend, options.precision);
+    return GreenFormer::create(weights, network_size(options), *impl->backend, options.precision);
   }();
   if (!net.ok()) return net.error();
   impl->net = std::move(net).value();
@@ -195,6 +280,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const std::string& checkpoint_pat
       if (e.message.find(checkpoint_path) != std::string::npos) return e;
       return err(e.code, "'", checkpoint_path, "': ", e.message);
     }
+    CK_TRY(plan_memory(*impl.value()));  // not the weights' fault when a budget is not met
     return std::unique_ptr<Engine>(new Engine(std::move(impl).value()));
   });
 }
@@ -207,6 +293,7 @@ Result<std::unique_ptr<Engine>> Engine::create_with_generated_weights(const Engi
       // The official checkpoint's pos_embed grid is 512 / 4 = 128 tokens a side.
       return make_synthetic_weights(GreenFormerConfig::base_plus(), 512, seed);
     }));
+    CK_TRY(plan_memory(*impl));
     return std::unique_ptr<Engine>(new Engine(std::move(impl)));
   });
 }
@@ -221,8 +308,7 @@ Result<NetworkOutput> Engine::run_network(const float* input, float refiner_scal
     const int64_t s = impl_->options.img_size;
     // The caller's buffer, viewed (the network never writes its input).
     const Tensor x = Tensor::wrap(const_cast<float*>(input), {1, s, s, 4}, DType::F32, nullptr);
-    CK_ASSIGN(const GreenFormerOutput out,
-              impl_->forward(x, impl_->options.use_refiner ? refiner_scale : 0.0f, observer));
+    CK_ASSIGN(const GreenFormerOutput out, impl_->key(x, impl_->options.use_refiner ? refiner_scale : 0.0f, observer));
     NetworkOutput result;
     result.size = static_cast<int>(s);
     result.alpha = out.alpha.data<float>();
@@ -268,7 +354,7 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     lap(steps, "prepare.normalise");
     const float refiner_scale = impl_->options.use_refiner ? options.refiner_scale : 0.0f;
     const auto t1 = std::chrono::steady_clock::now();
-    CK_ASSIGN(const GreenFormerOutput out, impl_->forward(x, refiner_scale, observer));
+    CK_ASSIGN(const GreenFormerOutput out, impl_->key(x, refiner_scale, observer));
     const auto t2 = std::chrono::steady_clock::now();
 
     const size_t plane = static_cast<size_t>(s) * s;

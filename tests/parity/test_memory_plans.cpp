@@ -8,6 +8,7 @@
 
 #include "backends/backend.hpp"
 #include "core/buffer_pool.hpp"
+#include "model/memory_estimate.hpp"
 #include "model/synthetic_weights.hpp"
 #include "stage_compare.hpp"
 #include "weights/checkpoint.hpp"
@@ -122,6 +123,16 @@ TEST(FullSizeNetworkInBands, EqualsTheWholeMapsAndPyTorchInLessMemory) {
   EXPECT_LE(max_abs_diff(banded.fg, fixture.at("fg_final")), 2e-5);
   const size_t map_bytes = size_t{256} * 256 * 64 * sizeof(float);
   EXPECT_LT(banded_peak + map_bytes, whole_peak) << "banded " << banded_peak << " B, whole " << whole_peak << " B";
+  // The estimates budgets are planned with hold what the frames took (the pool counts the
+  // buffers of 1 MiB and more), without being loose by more than half.
+  for (const auto& [plan, measured] : {std::pair{NetworkMemoryPlan{.refiner_band_rows = 0}, whole_peak},
+                                       std::pair{NetworkMemoryPlan{.refiner_band_rows = 48}, banded_peak}}) {
+    const size_t estimate = estimate_frame_memory(GreenFormerConfig::base_plus(), 256, plan).peak();
+    std::printf("bands of %lld: estimate %zu KiB, measured %zu KiB\n", static_cast<long long>(plan.refiner_band_rows),
+                estimate >> 10, measured >> 10);
+    EXPECT_GE(estimate, measured);
+    EXPECT_LE(estimate, measured * 3 / 2);
+  }
 }
 
 }  // namespace

@@ -108,14 +108,27 @@ std::string resolve_blue_checkpoint(const std::string& option) {
   return env != nullptr ? std::string(env) : std::string();
 }
 
+void report_memory_plan(const Engine& engine) {
+  const EngineOptions& o = engine.options();
+  if (o.max_memory_mib == 0 && o.refiner_band_rows == 0 && o.tile_size == 0) return;
+  const EngineMemory m = engine.memory();
+  std::cerr << "corridorkey: memory plan at S=" << (o.tile_size > 0 ? o.tile_size : o.img_size) << ": " << m.plan
+            << "; weights " << (m.weight_bytes >> 20) << " MiB, a frame's tensors about "
+            << (m.frame_bytes_estimate >> 20) << " MiB";
+  if (o.tile_size > 0) std::cerr << "; tiled inference (an approximation), overlap " << o.tile_overlap;
+  std::cerr << "\n";
+}
+
 Result<std::unique_ptr<Engine>> engine_for_screen(ScreenColour screen, const std::string& checkpoint,
                                                   const std::string& blue_checkpoint, EngineOptions options) {
-  if (screen == ScreenColour::kBlue && !blue_checkpoint.empty()) {
+  const bool blue = screen == ScreenColour::kBlue && !blue_checkpoint.empty();
+  if (blue) {
     std::cerr << "corridorkey: blue plates keyed with the blue-screen weights " << blue_checkpoint << "\n";
     options.trained_screen = ScreenColour::kBlue;
-    return Engine::create(blue_checkpoint, options);
   }
-  return Engine::create(checkpoint, options);
+  CK_ASSIGN(auto engine, Engine::create(blue ? blue_checkpoint : checkpoint, options));
+  report_memory_plan(*engine);
+  return engine;
 }
 
 Result<FrameHint> hint_for_frame(const Image& plate, const std::string& hint_option, const std::string& screen_option,
@@ -180,6 +193,20 @@ void add_engine_options(CLI::App& cmd, EngineOptions& target) {
                  "MiB of released buffers kept idle for the first frame and for outputs (default: 64); "
                  "later frames reuse one planned block of memory")
       ->check(CLI::Range(0, 1 << 20));
+  cmd.add_option("--max-memory", target.max_memory_mib,
+                 "MB the engine may hold (weights and a frame's tensors; libraries and images come on top): "
+                 "the refiner then runs in bands of rows, recomputing what whole maps would keep (exact, "
+                 "slower); an error says the least budget when none fits")
+      ->check(CLI::Range(1, 1 << 24));
+  cmd.add_option("--refiner-band-rows", target.refiner_band_rows,
+                 "the refiner in bands of this many rows whatever --max-memory says (exact; for experiments)")
+      ->check(CLI::Range(1, 1 << 16));
+  cmd.add_option("--tile", target.tile_size,
+                 "tiled inference, an approximation: the network at this size (a multiple of 32) on overlapping "
+                 "tiles of the S x S input, blended; mattes differ from whole-frame inference")
+      ->check(CLI::Range(32, 1 << 16));
+  cmd.add_option("--tile-overlap", target.tile_overlap, "pixels shared by neighbouring tiles (default 64)")
+      ->check(CLI::Range(0, 1 << 16));
 }
 
 Status check_engine_flags(const EngineOptions& o) {

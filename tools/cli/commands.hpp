@@ -48,7 +48,8 @@ void add_screen_options(CLI::App& cmd, std::string& screen, std::string& blue_ch
 // green weights with green and blue swapped).
 std::string resolve_blue_checkpoint(const std::string& option);
 // An engine for `screen`: from the blue-screen weights when the screen is blue and some are
-// given, else from `checkpoint`.
+// given, else from `checkpoint`; its memory plan said on stderr when one was asked for.
+void report_memory_plan(const Engine& engine);
 Result<std::unique_ptr<Engine>> engine_for_screen(ScreenColour screen, const std::string& checkpoint,
                                                   const std::string& blue_checkpoint, EngineOptions options);
 
