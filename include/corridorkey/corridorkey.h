@@ -74,6 +74,12 @@ typedef struct ck_engine_params {
                              outputs; -1 (default): 64. Later frames reuse one planned block
                              of memory whatever this says. */
   const char* backend;    /* "cpu" (default; also when NULL) or "ref" (reference kernels) */
+  int max_memory_mib;     /* MiB for the weights and a frame's tensors; 0 (default): no budget.
+                             Under one the refiner runs in bands of rows (exact, slower);
+                             CK_ERROR_INVALID_ARGUMENT names the least budget when none fits. */
+  int tile_size;          /* tiled inference, an approximation: the network at this size on
+                             overlapping tiles of the S x S input; 0 (default): whole frame */
+  int tile_overlap;       /* pixels shared by neighbouring tiles (default 64) */
 } ck_engine_params;
 
 typedef struct ck_frame_params {

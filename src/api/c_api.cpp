@@ -95,7 +95,7 @@ ck_engine_params ck_engine_default_params(void) {
   const ck::EngineOptions d;
   return {d.img_size, d.threads, d.use_refiner ? 1 : 0,
           d.precision == ck::Precision::kBF16 ? CK_PRECISION_BF16 : CK_PRECISION_FP32, d.buffer_cache_mib,
-          nullptr};
+          nullptr,     d.max_memory_mib, d.tile_size, d.tile_overlap};
 }
 
 ck_frame_params ck_frame_default_params(void) {
@@ -122,6 +122,9 @@ ck_status ck_engine_create(const char* checkpoint_path, const ck_engine_params* 
     o.precision = precision == CK_PRECISION_BF16 ? ck::Precision::kBF16 : ck::Precision::kFP32;
     o.buffer_cache_mib = p.buffer_cache_mib;
     if (p.backend != nullptr) o.backend = p.backend;
+    o.max_memory_mib = p.max_memory_mib;
+    o.tile_size = p.tile_size;
+    o.tile_overlap = p.tile_overlap;
     auto engine = ck::Engine::create(checkpoint_path, o);
     if (!engine.ok()) return fail(engine.error());
     *out_engine = new ck_engine{std::move(engine).value()};

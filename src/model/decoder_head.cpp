@@ -82,21 +82,42 @@ Status DecoderHeads::upload_to(Backend& be) {
   return classifier_.upload_to(be);
 }
 
-Result<Tensor> DecoderHeads::forward(Backend& be, const std::array<TokenGrid, 4>& features) const {
+Result<Tensor> DecoderHeads::forward(Backend& be, const std::array<TokenGrid, 4>& features,
+                                     int64_t band_rows) const {
   const int64_t h = features[0].h, w = features[0].w, d2 = folded_[0].weight.size(0);
-  // Scale 0 (S/4) needs no upsampling; the coarser scales are projected at their own size,
-  // then upsampled and added to it in one pass, ReLU included (dropout is the identity).
-  CK_ASSIGN(Tensor fused, folded_[0](be, features[0].tokens));  // (h*w, 2d)
-  CK_ASSIGN(fused, fused.reshape({1, h, w, d2}));
+  // The coarser scales are projected at their own size (a third of the fused map's memory).
   std::array<Tensor, 3> coarse;
-  std::array<const Tensor*, 3> parts{};
   for (int i = 1; i < 4; ++i) {
     CK_ASSIGN(Tensor proj, folded_[i](be, features[i].tokens));  // (h_i*w_i, 2d)
     CK_ASSIGN(coarse[i - 1], proj.reshape({1, features[i].h, features[i].w, d2}));
-    parts[i - 1] = &coarse[i - 1];
   }
-  CK_TRY(be.add_resized_bilinear(parts, fused, /*relu=*/true));
-  return classifier_(be, fused);  // (1, h, w, 4)
+  // Scale 0 (S/4) needs no upsampling; the coarser ones are upsampled and added to it in one
+  // pass, ReLU included (dropout is the identity), over rows [r0, r1) computed on rows
+  // [m0, m1): a margin of 8 rows (the coarsest scale's factor) where the image goes on, and
+  // multiples of 8, so that each scale's rows map onto them exactly.
+  constexpr int64_t kCoarsest = 8;
+  const int64_t band = band_rows > 0 ? band_rows : h;
+  CK_ASSIGN(Tensor logits, new_tensor(be, {1, h, w, 4}));
+  for (int64_t r0 = 0; r0 < h; r0 += band) {
+    const int64_t r1 = std::min(h, r0 + band);
+    const int64_t m0 = std::max<int64_t>(0, (r0 / kCoarsest - 1) * kCoarsest);
+    const int64_t m1 = std::min(h, ((r1 + kCoarsest - 1) / kCoarsest + 1) * kCoarsest);
+    const Tensor rows0 = token_rows(features[0].tokens, m0 * w, (m1 - m0) * w);
+    CK_ASSIGN(Tensor fused, folded_[0](be, rows0));  // ((m1-m0)*w, 2d)
+    CK_ASSIGN(fused, fused.reshape({1, m1 - m0, w, d2}));
+    std::array<Tensor, 3> parts;
+    std::array<const Tensor*, 3> part_ptrs{};
+    for (int i = 0; i < 3; ++i) {
+      const int64_t f = h / coarse[static_cast<size_t>(i)].size(1);  // 2, 4, 8
+      parts[static_cast<size_t>(i)] = map_rows(coarse[static_cast<size_t>(i)], m0 / f, (m1 - m0) / f);
+      part_ptrs[static_cast<size_t>(i)] = &parts[static_cast<size_t>(i)];
+    }
+    CK_TRY(be.add_resized_bilinear(part_ptrs, fused, /*relu=*/true));
+    Tensor out = map_rows(logits, r0, r1 - r0);
+    CK_TRY(be.conv2d(map_rows(fused, r0 - m0, r1 - r0), classifier_.weight, &classifier_.bias, classifier_.params,
+                     out));  // (1, r1-r0, w, 4)
+  }
+  return logits;
 }
 
 }  // namespace ck

@@ -30,8 +30,11 @@ class DecoderHeads {
   Status upload_to(Backend& be);
 
   // features at S/4, S/8, S/16, S/32 -> logits (1, S/4, S/4, 4) channels-last: alpha, then
-  // fg's three.
-  Result<Tensor> forward(Backend& be, const std::array<TokenGrid, 4>& features) const;
+  // fg's three. The fused map (2 * decoder_dim channels at S/4: 512 MiB at S = 2048) is made
+  // `band_rows` rows at a time (0: whole), each band with a margin of rows that the coarser
+  // scales' upsampling needs (the logits are the same to the bit: every output row is
+  // computed from the same source rows with the same weights).
+  Result<Tensor> forward(Backend& be, const std::array<TokenGrid, 4>& features, int64_t band_rows = 0) const;
 
  private:
   // folded[i]: (2 * decoder_dim, C_i), each head's diag(bn_scale) W_fuse[block of c_{i+1}]

@@ -71,7 +71,7 @@ Result<Tensor> GreenFormer::encode_and_decode(const Tensor& x, StageTensors* sta
       (*stages)["encoder_feature_" + std::to_string(i)] = map;
     }
   }
-  CK_ASSIGN(Tensor logits, decoders_.forward(be, features));  // (1, S/4, S/4, 4)
+  CK_ASSIGN(Tensor logits, decoders_.forward(be, features, plan_.decoder_band_rows));  // (1, S/4, S/4, 4)
   lap(clock, "decoders");
   if (stages) {
     CK_ASSIGN(const Tensor map, nchw_copy(be, logits));
@@ -103,9 +103,10 @@ Result<GreenFormerOutput> GreenFormer::forward(const Tensor& x, StageTensors* st
   CK_ASSIGN(const Tensor input, x.reshape({s * s, 4}));  // RGB and hint per pixel
   CK_ASSIGN(const Tensor logits, encode_and_decode(x, stages, clock));  // (1, S/4, S/4, 4)
 
-  // The refiner in bands: no full-resolution map but the output (stage tensors, being whole
-  // maps themselves, take the whole-map path).
-  const bool banded = refiner_scale != 0.0f && plan_.refiner_band_rows > 0 && stages == nullptr;
+  // The refiner in bands: no full-resolution map but the output, so the full-resolution
+  // intermediates (the upsampled logits, the coarse prediction, the delta) are not made and
+  // not kept; the encoder's, the decoders' and the final stages are.
+  const bool banded = refiner_scale != 0.0f && plan_.refiner_band_rows > 0;
   Tensor final_logits;
   if (banded) {
     CK_ASSIGN(final_logits, refiner_.forward_in_bands(be, input, logits, refiner_scale, plan_.refiner_band_rows));

@@ -40,6 +40,9 @@ struct NetworkMemoryPlan {
   // The encoder's MLPs over this many tokens at a time (their hidden layer is 4x the
   // width: 470 MB at S = 2048 in stage 0 if whole); 0: all tokens at once.
   int64_t mlp_token_chunk = 16384;
+  // The decoders' fused map at S/4 (512 channels: 512 MiB at S = 2048 if whole) this many
+  // rows at a time; 0: whole.
+  int64_t decoder_band_rows = 64;
 };
 
 class GreenFormer {
@@ -51,7 +54,8 @@ class GreenFormer {
                                     Precision precision = Precision::kFP32);
 
   // x (1, S, S, 4) channels-last. When `stages` is given, every intermediate is stored in it
-  // as well (NCHW copies).
+  // as well (NCHW copies); with the refiner in bands (NetworkMemoryPlan), all but the
+  // full-resolution ones that bands never make whole (*_logits_up, *_coarse, delta_logits).
   // `refiner_scale` multiplies the refiner's delta logits (after its x10); 0 skips the
   // refiner and returns the coarse prediction.
   // With a clock, laps are marked: patch_embed, stage0..stage3, decoders, refiner (which

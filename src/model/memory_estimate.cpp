@@ -28,10 +28,14 @@ FrameMemoryEstimate estimate_frame_memory(const GreenFormerConfig& cfg, int64_t 
   const size_t chunk = plan.mlp_token_chunk > 0 ? std::min(tokens0, static_cast<size_t>(plan.mlp_token_chunk)) : tokens0;
   const size_t mlp = 3 * unit + chunk * d0 * (1 + static_cast<size_t>(cfg.mlp_ratio)) * kFloat;
   e.encoder = std::max(6 * unit, mlp);
-  // The four stages' features (1 + 1/2 + 1/4 + 1/8 units), the fused map of both heads
-  // (2 x decoder_dim channels at S/4) and the coarser scales' projections (a third of it).
-  const size_t fused = tokens0 * 2 * static_cast<size_t>(cfg.decoder_dim) * kFloat;
-  e.decoders = unit * 15 / 8 + fused + fused / 3;
+  // The four stages' features (1 + 1/2 + 1/4 + 1/8 units), the coarser scales' projections
+  // (a third of the fused map of both heads, 2 x decoder_dim channels at S/4) and the fused
+  // map itself, whole or a band with its margins of 8 rows.
+  const auto grid = static_cast<size_t>(s / 4);
+  const size_t fused_row = grid * 2 * static_cast<size_t>(cfg.decoder_dim) * kFloat;
+  const size_t fused_rows =
+      plan.decoder_band_rows > 0 ? std::min(grid, static_cast<size_t>(plan.decoder_band_rows) + 24) : grid;
+  e.decoders = unit * 15 / 8 + fused_row * grid / 3 + fused_rows * fused_row;
   const size_t out4 = pixels * 4 * kFloat;  // a 4-channel map at S
   if (plan.refiner_band_rows > 0) {
     // Per band: a block's input and the convolution it feeds (each level's output is the

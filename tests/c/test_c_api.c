@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   /* Defaults are the product's defaults. */
   ck_engine_params ep = ck_engine_default_params();
   CHECK(ep.img_size == 2048 && ep.threads == 0 && ep.use_refiner == 1 && ep.precision == CK_PRECISION_FP32 &&
-        ep.buffer_cache_mib == -1 && ep.backend == NULL);
+        ep.buffer_cache_mib == -1 && ep.backend == NULL && ep.max_memory_mib == 0 && ep.tile_size == 0 &&
+        ep.tile_overlap == 64);
   ck_frame_params fp = ck_frame_default_params();
   CHECK(fp.refiner_scale == 1.0f && fp.despill_strength == 1.0f && fp.auto_despeckle == 1 && fp.despeckle_size == 400 &&
         fp.generate_comp == 1 && fp.input_is_linear == 0);
@@ -59,6 +60,16 @@ int main(int argc, char** argv) {
   CHECK(ck_engine_create(weights, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
   CHECK(strstr(ck_last_error(), "buffer_cache_mib") != NULL);
   ep.buffer_cache_mib = 0; /* keeps nothing between frames: slower, never wrong */
+  ep.max_memory_mib = 1; /* no plan fits a frame at 2048 in 1 MiB: the least budget is named */
+  ep.img_size = 2048;
+  CHECK(ck_engine_create(weights, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(ck_last_error(), "the least budget is") != NULL);
+  ep.max_memory_mib = 0;
+  ep.img_size = 64;
+  ep.tile_size = 48;
+  CHECK(ck_engine_create(weights, &ep, &engine) == CK_ERROR_INVALID_ARGUMENT);
+  CHECK(strstr(ck_last_error(), "tile size 48") != NULL);
+  ep.tile_size = 0;
 
   ep.img_size = 64;
   ep.backend = "gpu";

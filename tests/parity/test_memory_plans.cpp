@@ -58,8 +58,9 @@ TEST_P(TinyNetworkInBands, EqualsTheWholeMapsAndPyTorch) {
     auto be = make_backend(kind);
     SCOPED_TRACE(std::string(be->name()));
     GreenFormer net = unwrap(GreenFormer::create(weights, s, *be));
-    const GreenFormerOutput whole = run(net, x, {.refiner_band_rows = 0});
-    const GreenFormerOutput banded = run(net, x, {.refiner_band_rows = band});
+    const GreenFormerOutput whole = run(net, x, {.refiner_band_rows = 0, .decoder_band_rows = 0});
+    // The decoders' fused map in bands of the same height (at S/4).
+    const GreenFormerOutput banded = run(net, x, {.refiner_band_rows = band, .decoder_band_rows = band});
     const double diff = max_output_diff(banded, whole);
     EXPECT_LE(diff, kSameWithinRounding);
     std::printf("S = %d, bands of %lld rows, %s: max |banded - whole| = %.3g\n", s, static_cast<long long>(band),
@@ -111,14 +112,20 @@ TEST(FullSizeNetworkInBands, EqualsTheWholeMapsAndPyTorchInLessMemory) {
     out = run(net, x, plan);
     return pool.stats().peak_live_bytes - before;
   };
-  GreenFormerOutput whole, banded, chunked;
-  const size_t whole_peak = peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 0}, whole);
-  const size_t banded_peak = peak_of({.refiner_band_rows = 48, .mlp_token_chunk = 0}, banded);
-  peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 1000}, chunked);
+  GreenFormerOutput whole, banded, chunked, decoder_bands;
+  const size_t whole_peak = peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 0, .decoder_band_rows = 0}, whole);
+  const size_t banded_peak = peak_of({.refiner_band_rows = 48, .mlp_token_chunk = 0, .decoder_band_rows = 0}, banded);
+  peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 1000, .decoder_band_rows = 0}, chunked);
+  // The decoders' 64 rows at S/4 in bands of 24 (a last band of 16; margins cut into the
+  // coarsest scale's rows).
+  peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 0, .decoder_band_rows = 24}, decoder_bands);
   EXPECT_LE(max_output_diff(banded, whole), kSameWithinRounding);
   EXPECT_LE(max_output_diff(chunked, whole), kSameWithinRounding);
-  std::printf("full size, S = 256: max |banded - whole| = %.3g, |chunked MLP - whole| = %.3g; peak %zu / %zu MiB\n",
-              max_output_diff(banded, whole), max_output_diff(chunked, whole), banded_peak >> 20, whole_peak >> 20);
+  EXPECT_EQ(max_output_diff(decoder_bands, whole), 0.0);  // same source rows, same weights, same order
+  std::printf("full size, S = 256: max |refiner bands - whole| = %.3g, |chunked MLP - whole| = %.3g, "
+              "|decoder bands - whole| = %.3g; peak %zu / %zu MiB\n",
+              max_output_diff(banded, whole), max_output_diff(chunked, whole), max_output_diff(decoder_bands, whole),
+              banded_peak >> 20, whole_peak >> 20);
   EXPECT_LE(max_abs_diff(banded.alpha, fixture.at("alpha_final")), 2e-5);
   EXPECT_LE(max_abs_diff(banded.fg, fixture.at("fg_final")), 2e-5);
   const size_t map_bytes = size_t{256} * 256 * 64 * sizeof(float);

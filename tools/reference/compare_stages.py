@@ -28,6 +28,9 @@ def main(argv: list[str]) -> int:
     print("|---|---|---|---|---|")
     failed = []
     for name in STAGE_NAMES:
+        if name not in got.keys():  # the refiner in bands never makes its full-size intermediates
+            print(f"| {name} | | not made by the engine's plan | | |")
+            continue
         g, w = got[name].astype(np.float64), want[name].astype(np.float64)
         if g.shape != w.shape:
             print(f"| {name} | {g.shape} vs {w.shape} | shape mismatch | | |")
