@@ -24,6 +24,8 @@ packages=(
   python3-dev python3-venv  # the Python package (nanobind, scikit-build-core and pytest come from PyPI)
   binutils qemu-user     # objdump and an emulated Haswell and Nehalem (tests/isa)
   slurmctld slurmd slurm-client munge  # the render-farm tests start a one-node cluster of their own
+  libcpp-httplib-dev     # the keying station's web server (corridorkey serve)
+  chromium chromium-driver python3-selenium  # the keying station's tests in a real browser
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 BUILD_DIR=${SANITIZE_BUILD_DIR:-build-sanitize}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCK_SANITIZE=ON >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target ck_tests  # the tests and the tool they run, not the benchmarks
 # Leaks are checked too; allocation failures must come back as errors, not reports.
 # intercept_tls_get_addr=0: GCC 12's LeakSanitizer misreads the dynamic TLS blocks of modules
 # loaded with dlopen (the image and video modules) under Debian 12's glibc and crashes in its

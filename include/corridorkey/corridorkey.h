@@ -41,7 +41,8 @@ typedef enum ck_status {
   CK_ERROR_FORMAT = 4,           /* corrupt or unsuitable file content (e.g. a checkpoint that does not fit) */
   CK_ERROR_OUT_OF_MEMORY = 5,
   CK_ERROR_INTERNAL = 6,
-  CK_ERROR_NETWORK = 7           /* a download failed: server error, refusal or stall */
+  CK_ERROR_NETWORK = 7,          /* a download failed: server error, refusal or stall */
+  CK_ERROR_CANCELLED = 8         /* the caller asked for the work to stop */
 } ck_status;
 
 typedef enum ck_pixel_type {

@@ -122,6 +122,26 @@ struct NetworkOutput {
   std::shared_ptr<const void> storage;
 };
 
+// A frame through the network, not yet finished: process_frame's first half, kept so that
+// the frame can be finished again with other post-processing options (despill, despeckle,
+// comp) without keying it again, as a keying station's sliders do. The network's outputs at
+// S (planar), in the green-screen colours post-processing works in.
+struct KeyedFrame {
+  int size = 0;                              // S
+  int plate_width = 0, plate_height = 0;
+  ScreenColour screen = ScreenColour::kGreen;  // the plate's, as keyed
+  std::vector<float> alpha;                  // S x S
+  std::vector<float> fg;                     // 3 planes of S x S
+  std::vector<std::string> warnings;
+  double prepare_s = 0, network_s = 0;
+};
+
+// Finishes a keyed frame (resize to the plate, despeckle, despill, premultiply, composite)
+// with `options`' post-processing settings; its network settings (refiner_scale,
+// input_is_linear, screen) are the keyed frame's. Steps are reported to the observer.
+Result<FrameResult> finish_keyed_frame(const KeyedFrame& keyed, const FrameOptions& options,
+                                       NetworkObserver* observer = nullptr);
+
 class Engine {
  public:
   // From a checkpoint: an official .pth, a converted .safetensors or an MLX-port .safetensors.
@@ -133,6 +153,10 @@ class Engine {
 
   Result<FrameResult> process_frame(const ImageView& plate, const ImageView& hint, const FrameOptions& options,
                                     NetworkObserver* observer = nullptr);
+  // process_frame in two halves: the network's (this), then finish_keyed_frame, as often as
+  // the post-processing changes. The two give process_frame's result to the bit.
+  Result<KeyedFrame> key_frame(const ImageView& plate, const ImageView& hint, const FrameOptions& options,
+                               NetworkObserver* observer = nullptr);
 
   // The network alone on an S x S input: (1, S, S, 4) float32 channels-last (per pixel:
   // ImageNet-normalised RGB and the raw hint), as process_frame feeds it; the `input` stage

@@ -20,6 +20,13 @@ inline bool keep_frame_buffers_in_heap() {
   return no_mmap && no_trim && pad;
 }
 
+// Gives the heap's free memory back to the system. Under keep_frame_buffers_in_heap nothing
+// freed is returned, so what loading an engine used and let go (a .pth checkpoint's buffers:
+// about 400 MB for the official weights) would stay resident for the process's life; a
+// program calls this once its engines are built (measured: `infer` at S = 2048, peak resident
+// memory in the table of docs/BENCHMARKS.md, "Memory").
+inline void release_free_heap_memory() { malloc_trim(0); }
+
 }  // namespace ck
 
 #pragma GCC visibility pop

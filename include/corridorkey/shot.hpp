@@ -68,6 +68,9 @@ struct ShotJob {
   std::function<Status(Image& plate)> prepare_plate;
   std::function<Status(FrameResult& result)> finish_outputs;
   int queue_depth = 2;  // frames held by each of the read-ahead and write-behind queues
+  // Asked before each frame is keyed: true stops the run with ErrorCode::kCancelled, the
+  // frames finished so far kept (and the manifest written as for any stopped run).
+  std::function<bool()> cancelled;
 };
 
 struct ShotEvent {

@@ -18,6 +18,7 @@ enum class ErrorCode {
   kOutOfMemory,
   kInternal,
   kNetwork,          // a server refused, failed or stalled (downloads)
+  kCancelled,        // the caller asked for the work to stop (ShotJob::cancelled)
 };
 
 const char* error_code_name(ErrorCode code);

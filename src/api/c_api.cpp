@@ -26,6 +26,7 @@ ck_status to_status(ck::ErrorCode code) {
     case ck::ErrorCode::kOutOfMemory: return CK_ERROR_OUT_OF_MEMORY;
     case ck::ErrorCode::kInternal: return CK_ERROR_INTERNAL;
     case ck::ErrorCode::kNetwork: return CK_ERROR_NETWORK;
+    case ck::ErrorCode::kCancelled: return CK_ERROR_CANCELLED;
   }
   return CK_ERROR_INTERNAL;
 }

@@ -11,6 +11,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kOutOfMemory: return "out of memory";
     case ErrorCode::kInternal: return "internal error";
     case ErrorCode::kNetwork: return "network error";
+    case ErrorCode::kCancelled: return "cancelled";
   }
   return "unknown error";
 }

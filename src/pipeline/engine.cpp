@@ -321,10 +321,10 @@ Result<NetworkOutput> Engine::run_network(const float* input, float refiner_scal
   });
 }
 
-Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const ImageView& hint_view,
-                                          const FrameOptions& options, NetworkObserver* observer) {
+Result<KeyedFrame> Engine::key_frame(const ImageView& plate_view, const ImageView& hint_view,
+                                     const FrameOptions& options, NetworkObserver* observer) {
   CK_TRY(validate_frame_options(options));
-  return catching_bad_alloc("keying a frame", [&]() -> Result<FrameResult> {
+  return catching_bad_alloc("keying a frame", [&]() -> Result<KeyedFrame> {
     const std::lock_guard<std::mutex> lock(impl_->mutex);
     const BufferPool::Use pool(impl_->pool);
     const ThreadCountScope threads(impl_->options.threads);
@@ -340,11 +340,11 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     if (swap_network) std::swap_ranges(plate.plane(1), plate.plane(1) + plate.plane_size(), plate.plane(2));
     CK_ASSIGN(Planar hint, view_to_planar(hint_view, 0, 1, "hint"));
     lap(steps, "prepare.convert");
-    std::vector<std::string> warnings;
+    KeyedFrame keyed;
     if (hint.width != plate.width || hint.height != plate.height) {
-      warnings.push_back("hint is " + std::to_string(hint.width) + "x" + std::to_string(hint.height) +
-                         ", the plate " + std::to_string(plate.width) + "x" + std::to_string(plate.height) +
-                         ": hint resized to the plate (bilinear)");
+      keyed.warnings.push_back("hint is " + std::to_string(hint.width) + "x" + std::to_string(hint.height) +
+                               ", the plate " + std::to_string(plate.width) + "x" + std::to_string(plate.height) +
+                               ": hint resized to the plate (bilinear)");
       hint = resample(hint, plate.width, plate.height, ResampleFilter::kAntialiasedBilinear);
     }
     const int s = impl_->options.img_size;
@@ -361,24 +361,75 @@ Result<FrameResult> Engine::process_frame(const ImageView& plate_view, const Ima
     const auto t2 = std::chrono::steady_clock::now();
 
     const size_t plane = static_cast<size_t>(s) * s;
-    Planar alpha_s{s, s, 1, std::vector<float>(out.alpha.data<float>(), out.alpha.data<float>() + plane)};
-    Planar fg_s{s, s, 3, std::vector<float>(out.fg.data<float>(), out.fg.data<float>() + 3 * plane)};
-    if (swap_network != blue) std::swap_ranges(fg_s.plane(1), fg_s.plane(1) + plane, fg_s.plane(2));
+    keyed.size = s;
+    keyed.plate_width = plate.width;
+    keyed.plate_height = plate.height;
+    keyed.screen = options.screen;
+    keyed.alpha.assign(out.alpha.data<float>(), out.alpha.data<float>() + plane);
+    keyed.fg.assign(out.fg.data<float>(), out.fg.data<float>() + 3 * plane);
+    if (swap_network != blue) {
+      std::swap_ranges(keyed.fg.begin() + static_cast<std::ptrdiff_t>(plane),
+                       keyed.fg.begin() + static_cast<std::ptrdiff_t>(2 * plane),
+                       keyed.fg.begin() + static_cast<std::ptrdiff_t>(2 * plane));
+    }
     lap(steps, "network");
-    FrameResult r = postprocess_frame(alpha_s, fg_s, plate.width, plate.height, options, steps);
-    if (blue) {
+    if (observer != nullptr) {
+      for (const auto& [stage, seconds] : clock.laps()) observer->on_stage_time(stage, seconds);
+    }
+    const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    keyed.prepare_s = seconds(t0, t1);
+    keyed.network_s = seconds(t1, t2);
+    return keyed;
+  });
+}
+
+namespace {
+
+// finish_keyed_frame on a keyed frame it may take apart (its planes move into the finish).
+Result<FrameResult> finish_frame(KeyedFrame&& keyed, const FrameOptions& options, NetworkObserver* observer) {
+  FrameOptions finish = options;
+  finish.screen = keyed.screen;
+  CK_TRY(validate_frame_options(finish));
+  const size_t plane = static_cast<size_t>(keyed.size) * keyed.size;
+  if (keyed.size <= 0 || keyed.alpha.size() != plane || keyed.fg.size() != 3 * plane || keyed.plate_width <= 0 ||
+      keyed.plate_height <= 0) {
+    return err(ErrorCode::kInvalidArgument, "finish_keyed_frame: the keyed frame is empty or inconsistent");
+  }
+  return catching_bad_alloc("finishing a frame", [&]() -> Result<FrameResult> {
+    const auto t0 = std::chrono::steady_clock::now();
+    StageClock clock;
+    StageClock* steps = observer != nullptr ? &clock : nullptr;
+    const Planar alpha_s{keyed.size, keyed.size, 1, std::move(keyed.alpha)};
+    const Planar fg_s{keyed.size, keyed.size, 3, std::move(keyed.fg)};
+    FrameResult r = postprocess_frame(alpha_s, fg_s, keyed.plate_width, keyed.plate_height, finish, steps);
+    if (keyed.screen == ScreenColour::kBlue) {
       for (Image* image : {&r.fg, &r.processed, &r.comp}) swap_green_and_blue(*image);
     }
     if (observer != nullptr) {
       for (const auto& [stage, seconds] : clock.laps()) observer->on_stage_time(stage, seconds);
     }
-    r.warnings = std::move(warnings);
-    const auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
-    r.prepare_s = seconds(t0, t1);
-    r.network_s = seconds(t1, t2);
-    r.finish_s = seconds(t2, std::chrono::steady_clock::now());
+    r.warnings = std::move(keyed.warnings);
+    r.prepare_s = keyed.prepare_s;
+    r.network_s = keyed.network_s;
+    r.finish_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   });
+}
+
+}  // namespace
+
+Result<FrameResult> finish_keyed_frame(const KeyedFrame& keyed, const FrameOptions& options,
+                                       NetworkObserver* observer) {
+  return catching_bad_alloc("finishing a frame", [&]() -> Result<FrameResult> {
+    KeyedFrame copy = keyed;  // kept by the caller, to be finished again
+    return finish_frame(std::move(copy), options, observer);
+  });
+}
+
+Result<FrameResult> Engine::process_frame(const ImageView& plate, const ImageView& hint, const FrameOptions& options,
+                                          NetworkObserver* observer) {
+  CK_ASSIGN(KeyedFrame keyed, key_frame(plate, hint, options, observer));
+  return finish_frame(std::move(keyed), options, observer);
 }
 
 }  // namespace ck

@@ -32,7 +32,7 @@ struct ReadFrame {
   std::optional<Error> error;  // the frame could not be read: it fails, the run goes on
 };
 
-struct KeyedFrame {
+struct KeyedShotFrame {
   int64_t frame = 0;
   FrameResult result;
   double read_s = 0, key_s = 0;
@@ -185,6 +185,9 @@ class ShotRun {
                (job_.output.exr_compression.empty() ? "" : " " + job_.output.exr_compression);
     s["fg"] = job_.output.fg_linear ? "linear" : "srgb";
     s["screen"] = screen_colour_name(job_.frame.screen);
+    if (e.tile_size > 0 && e.tile_size < e.img_size) {  // tiled inference keys differently (memory plans do not)
+      s["tiles"] = std::to_string(e.tile_size) + " overlap " + std::to_string(e.tile_overlap);
+    }
     if (job_.auto_hint) {
       const ScreenEstimate& e = *job_.auto_hint->screen_estimate;
       std::ostringstream hint;
@@ -260,7 +263,7 @@ class ShotRun {
   Status key_frames(const std::vector<int64_t>& frames) {
     const size_t depth = static_cast<size_t>(std::max(1, job_.queue_depth));
     BoundedQueue<ReadFrame> read_queue(depth);
-    BoundedQueue<KeyedFrame> write_queue(depth);
+    BoundedQueue<KeyedShotFrame> write_queue(depth);
     std::atomic<bool> stop{false};
     std::optional<Error> fatal;  // set by the writer or the keying thread; stops the run
     std::mutex fatal_mutex;
@@ -278,7 +281,7 @@ class ShotRun {
       read_queue.close();
     });
     std::thread writer([&] {
-      while (std::optional<KeyedFrame> k = write_queue.pop()) {
+      while (std::optional<KeyedShotFrame> k = write_queue.pop()) {
         if (stop) continue;  // drain without writing
         const auto t = Clock::now();
         Status st = ok_status();
@@ -299,6 +302,10 @@ class ShotRun {
 
     while (std::optional<ReadFrame> r = read_queue.pop()) {
       if (stop) continue;
+      if (job_.cancelled && job_.cancelled()) {
+        set_fatal({ErrorCode::kCancelled, "keying '" + job_.name + "' cancelled; its finished frames are kept"});
+        continue;
+      }
       if (r->error) {
         fail_frame(r->frame, job_.plate->describe(r->frame) + ": " + r->error->message);
         continue;
@@ -315,7 +322,7 @@ class ShotRun {
         }
         continue;
       }
-      KeyedFrame k;
+      KeyedShotFrame k;
       k.frame = r->frame;
       k.result = std::move(keyed).value();
       k.read_s = r->read_s;

@@ -51,6 +51,7 @@ Status run(const BenchOptions& o) {
   if (o.runs < 1 || o.warmup < 0) return err(ErrorCode::kInvalidArgument, "--runs must be >= 1, --warmup >= 0");
   CK_ASSIGN(const auto engine, o.checkpoint.empty() ? Engine::create_with_generated_weights(o.engine)
                                                     : Engine::create(o.checkpoint, o.engine));
+  release_free_heap_memory();
   report_memory_plan(*engine);
   const int64_t s = o.engine.img_size;
   // A realistic input range: normalised colour around 0, hint in [0, 1].

@@ -127,6 +127,7 @@ Result<std::unique_ptr<Engine>> engine_for_screen(ScreenColour screen, const std
     options.trained_screen = ScreenColour::kBlue;
   }
   CK_ASSIGN(auto engine, Engine::create(blue ? blue_checkpoint : checkpoint, options));
+  release_free_heap_memory();  // the checkpoint's buffers, let go once the network holds its tensors
   report_memory_plan(*engine);
   return engine;
 }

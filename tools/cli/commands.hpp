@@ -8,6 +8,7 @@
 #include "corridorkey/status.hpp"
 #include "corridorkey/alpha_hint.hpp"
 #include "corridorkey/engine.hpp"
+#include "corridorkey/frame_memory.hpp"
 #include "corridorkey/image_file.hpp"
 
 namespace ck::cli {
@@ -71,6 +72,7 @@ void add_weights_command(CLI::App& app, std::function<int()>& run);
 void add_synth_command(CLI::App& app, std::function<int()>& run);
 void add_eval_command(CLI::App& app, std::function<int()>& run);
 void add_hint_command(CLI::App& app, std::function<int()>& run);
+void add_serve_command(CLI::App& app, std::function<int()>& run);
 
 // `corridorkey --version`: version, source revision and build options.
 std::string version_text();

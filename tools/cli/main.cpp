@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   ck::cli::add_synth_command(app, run);
   ck::cli::add_hint_command(app, run);
   ck::cli::add_eval_command(app, run);
+  ck::cli::add_serve_command(app, run);
   app.set_version_flag("--version", [] { return ck::cli::version_text(); }, "print the version, source revision and build options");
   ck::keep_frame_buffers_in_heap();  // frames reuse their buffers without page faults
   ck::cli::install_interrupt_cleanup();

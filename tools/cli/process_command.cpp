@@ -13,6 +13,7 @@
 #include "corridorkey/image_file.hpp"
 #include "corridorkey/pending_outputs.hpp"
 #include "corridorkey/shot.hpp"
+#include "clip_settings.hpp"
 #include "process_options.hpp"
 
 namespace ck::cli {
@@ -129,7 +130,10 @@ void add_process_command(CLI::App& app, std::function<int()>& run_fn) {
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "progress as NDJSON events on stdout");
   cmd->add_flag("--no-progress", o->no_progress, "plain lines instead of a progress bar on a terminal");
-  cmd->callback([o, &run_fn] {
+  cmd->callback([o, cmd, &run_fn] {
+    for (const std::string& flag : kClipSettingFlags) {
+      if (cmd->count(flag) > 0) o->given_flags.insert(flag);
+    }
     const int forms = (o->clips.empty() ? 0 : 1) + (o->input.empty() ? 0 : 1) + (o->image.empty() ? 0 : 1);
     if (forms != 1) {
       throw CLI::ValidationError("process", "give clip folders, --input or --image (one of them)");

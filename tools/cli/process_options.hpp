@@ -1,6 +1,7 @@
 // The options of `corridorkey process`, shared by its one-frame and shot forms.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct ProcessOptions {
   double fps = 0;
   int queue_depth = 2;
   std::string input_colorspace, output_colorspace, working_colorspace, ocio_config;
+  // The flags given on the command line among those a clip's saved settings also set
+  // (clip_settings.hpp): the command line wins.
+  std::set<std::string> given_flags;
 };
 
 // Exit codes of `process` (docs in README): 0 every frame keyed (or already there), 1 the run

@@ -47,6 +47,7 @@ int run_shots(const ProcessOptions& o) {
     if (!shared.ok()) return fail("", shared.error());
     auto engine = Engine::create(checkpoint.value(), o.engine);
     if (!engine.ok()) return fail("", engine.error());
+    release_free_heap_memory();
     report_memory_plan(*engine.value());
     // A blue-screen model, for the shots whose screen settles blue.
     const std::string blue_checkpoint = resolve_blue_checkpoint(o.blue_checkpoint);

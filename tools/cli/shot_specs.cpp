@@ -2,6 +2,8 @@
 // and the ShotJob each becomes: shared by `process`, `verify` and `farm`.
 #include "shot_specs.hpp"
 
+#include "clip_settings.hpp"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -34,6 +36,7 @@ Result<ShotSpec> clip_spec(const fs::path& dir) {
   spec.hint = find_entry(dir, "AlphaHint");
   if (spec.hint.empty()) spec.hint = "auto";  // hints made from the plate
   spec.output_dir = (dir / "Output").string();
+  spec.clip_dir = dir.string();
   return spec;
 }
 
@@ -164,6 +167,10 @@ Result<ShotJob> build_job(const ProcessOptions& o, const ShotSpec& spec, const S
   job.frame.screen = screen_colour_from_name(o.screen).value_or(ScreenColour::kAuto);
   job.frame.auto_despeckle = !o.no_despeckle;
   job.frame.generate_comp = !o.no_comp;
+  if (spec.is_clip) {  // what the keying station saved for the clip, under the command line's flags
+    CK_ASSIGN(const auto saved, read_clip_settings(spec.clip_dir));
+    if (saved) apply_clip_settings(*saved, o.given_flags, job.frame, job.auto_hint);
+  }
   job.output.dir = spec.output_dir;
   job.output.comp = !o.no_comp;
   job.output.exr_float = o.exr_float;

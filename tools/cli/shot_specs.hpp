@@ -14,6 +14,7 @@ namespace ck::cli {
 struct ShotSpec {
   std::string name, input, hint, output_dir;
   bool is_clip = false;
+  std::string clip_dir;  // a clip's folder (its saved settings are there: clip_settings.hpp)
 };
 
 // The entry of `dir` named `stem` (a folder, or a file stem.<ext>); empty if none.
