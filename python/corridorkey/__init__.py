@@ -81,11 +81,16 @@ class CorridorKeyEngine:
     device: "cpu" (this build has no GPU backend; anything else is refused).
     threads: CPU threads for this engine (None: OMP_NUM_THREADS, else every core).
     precision: "fp32" (matches PyTorch) or "bf16" (CPUs with AVX512-BF16).
+    max_memory_mb: a budget for the weights and a frame's tensors; the refiner then runs in
+        bands of rows (exact, slower). A budget no plan meets raises ValueError naming the least.
+    tile_size, tile_overlap: tiled inference, an approximation: the network at tile_size on
+        overlapping tiles of the img_size input, blended.
     """
 
     def __init__(self, checkpoint_path: Optional[str], device: str = "cpu", img_size: int = 2048,
                  use_refiner: bool = True, precision: str = "fp32", threads: Optional[int] = None,
-                 backend: str = "cpu") -> None:
+                 backend: str = "cpu", max_memory_mb: Optional[int] = None, tile_size: Optional[int] = None,
+                 tile_overlap: int = 64) -> None:
         if device not in ("cpu",):
             raise ValueError(f"device {device!r} is not available: this build of corridorkey runs on the CPU (device='cpu')")
         path = find_checkpoint(checkpoint_path)
@@ -96,7 +101,10 @@ class CorridorKeyEngine:
             raise ValueError(f"threads must be at least 1, not {threads}")
         self.device = device
         self.img_size = img_size
-        self._engine = _corridorkey.Engine(path, img_size, backend, threads or 0, use_refiner, precision)
+        if max_memory_mb is not None and max_memory_mb < 1:
+            raise ValueError(f"max_memory_mb must be at least 1, not {max_memory_mb}")
+        self._engine = _corridorkey.Engine(path, img_size, backend, threads or 0, use_refiner, precision,
+                                           max_memory_mb or 0, tile_size or 0, tile_overlap)
         self._warned_gpu_post = False
 
     def process_frame(self, image: np.ndarray, mask_linear: np.ndarray, refiner_scale: float = 1.0,

@@ -102,9 +102,12 @@ FloatArray to_array(ck::Image&& image, bool drop_single_channel) {
 class PyEngine {
  public:
   PyEngine(const std::string& checkpoint, int img_size, const std::string& backend, int threads, bool use_refiner,
-           const std::string& precision) {
+           const std::string& precision, int max_memory_mib, int tile_size, int tile_overlap) {
     ck::EngineOptions o;
     o.img_size = img_size;
+    o.max_memory_mib = max_memory_mib;
+    o.tile_size = tile_size;
+    o.tile_overlap = tile_overlap;
     o.backend = backend;
     o.threads = threads;
     o.use_refiner = use_refiner;
@@ -214,8 +217,9 @@ NB_MODULE(_corridorkey, m) {
   m.doc() = "The corridorkey-cpp engine (use the corridorkey package, not this module)";
   m.attr("__version__") = CK_VERSION;
   nb::class_<PyEngine>(m, "Engine")
-      .def(nb::init<const std::string&, int, const std::string&, int, bool, const std::string&>(), nb::arg("checkpoint"),
-           nb::arg("img_size"), nb::arg("backend"), nb::arg("threads"), nb::arg("use_refiner"), nb::arg("precision"))
+      .def(nb::init<const std::string&, int, const std::string&, int, bool, const std::string&, int, int, int>(),
+           nb::arg("checkpoint"), nb::arg("img_size"), nb::arg("backend"), nb::arg("threads"), nb::arg("use_refiner"),
+           nb::arg("precision"), nb::arg("max_memory_mib"), nb::arg("tile_size"), nb::arg("tile_overlap"))
       .def("process", &PyEngine::process, nb::arg("plate"), nb::arg("hint"), nb::arg("refiner_scale"),
            nb::arg("input_is_linear"), nb::arg("despill_strength"), nb::arg("auto_despeckle"),
            nb::arg("despeckle_size"), nb::arg("generate_comp"))

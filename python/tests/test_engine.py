@@ -203,3 +203,22 @@ def test_weights_download_into_the_cache_and_found_by_the_engine(tmp_path, monke
             corridorkey.download_weights(url=f"http://127.0.0.1:{server.server_port}/missing.pth")
     finally:
         server.shutdown()
+
+
+def test_memory_budgets_and_tiled_inference(sample):
+    plate, hint = sample
+    # At S = 256 the tiny network's whole maps need about 10 MiB; in 6 the refiner runs in
+    # bands and keys the same frame, within fp32 rounding.
+    whole = corridorkey.CorridorKeyEngine(TINY, img_size=256, threads=1).process_frame(plate, hint)
+    banded = corridorkey.CorridorKeyEngine(TINY, img_size=256, threads=1, max_memory_mb=6).process_frame(plate, hint)
+    for key in ("alpha", "fg"):
+        assert np.abs(banded[key] - whole[key]).max() < 1e-4, key
+    with pytest.raises(ValueError, match="the least budget is"):
+        corridorkey.CorridorKeyEngine(TINY, img_size=2048, max_memory_mb=1)
+    tiled = corridorkey.CorridorKeyEngine(TINY, img_size=256, threads=1, tile_size=128, tile_overlap=32)
+    out = tiled.process_frame(plate, hint)
+    assert out["alpha"].shape == whole["alpha"].shape
+    assert np.all(np.isfinite(out["alpha"])) and out["alpha"].min() >= 0 and out["alpha"].max() <= 1
+    assert np.abs(out["alpha"] - whole["alpha"]).max() > 0  # tiles see less: an approximation
+    with pytest.raises(ValueError, match="tile size 48"):
+        corridorkey.CorridorKeyEngine(TINY, img_size=128, tile_size=48)

@@ -48,7 +48,7 @@ Result<GreenFormer> GreenFormer::create(const StateDict& weights, int img_size, 
 
 void GreenFormer::set_memory_plan(const NetworkMemoryPlan& plan) {
   plan_ = plan;
-  encoder_.set_mlp_token_chunk(plan.mlp_token_chunk);
+  encoder_.set_token_chunk(plan.token_chunk);
 }
 
 namespace {

@@ -38,8 +38,9 @@ struct NetworkMemoryPlan {
   // channels (Refiner::forward_in_bands); 0: whole maps, the fastest.
   int64_t refiner_band_rows = 0;
   // The encoder's MLPs over this many tokens at a time (their hidden layer is 4x the
-  // width: 470 MB at S = 2048 in stage 0 if whole); 0: all tokens at once.
-  int64_t mlp_token_chunk = 16384;
+  // width: 470 MB at S = 2048 in stage 0 if whole), and its windowed attention over bands
+  // of whole windows of about as many; 0: all tokens at once.
+  int64_t token_chunk = 16384;
   // The decoders' fused map at S/4 (512 channels: 512 MiB at S = 2048 if whole) this many
   // rows at a time; 0: whole.
   int64_t decoder_band_rows = 64;

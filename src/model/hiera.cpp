@@ -14,47 +14,55 @@ constexpr int kMaskUnitTokens = 8;  // timm's mask_unit_size (8, 8) in stage-0 t
 constexpr int kWindowedStages = 2;
 }  // namespace
 
-Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x, int64_t mlp_token_chunk) const {
+Result<TokenGrid> HieraBlock::forward(Backend& be, const TokenGrid& x, int64_t token_chunk) const {
   const int64_t dim_out = attn_proj.weight.size(0);
   const int64_t out_h = q_pool ? x.h / 2 : x.h, out_w = q_pool ? x.w / 2 : x.w;
-  // Mask-unit attention: qkv (h*w, 3 dim_out) -> (out_h*out_w, dim_out). The normalised
-  // input and qkv go once attended (at S = 2048 in stage 0 they are 117 and 352 MB).
-  Tensor shortcut = x.tokens;
-  Tensor attended;
-  {
-    CK_ASSIGN(const Tensor xn, norm1(be, x.tokens));  // (h*w, dim_in)
+  // Mask-unit attention: qkv (h*w, 3 dim_out) -> (out_h*out_w, dim_out). The windowed
+  // blocks (stages 0-1) attend within windows of `window` rows, so they run over bands of
+  // whole windows' rows, about `token_chunk` tokens each: the normalised input, qkv (3x the
+  // stream) and the attended tokens exist a band at a time (at S = 2048 in stage 0 they
+  // would be 117 + 352 + 117 MB whole). Global attention needs every token at once.
+  const int64_t band_rows =
+      window > 0 && token_chunk > 0 ? std::max<int64_t>(window, token_chunk / x.w / window * window) : x.h;
+  CK_ASSIGN(Tensor residual, new_tensor(be, {out_h * out_w, dim_out}));
+  for (int64_t g0 = 0; g0 < x.h; g0 += band_rows) {
+    const int64_t rows = std::min(band_rows, x.h - g0);
+    const int64_t out_g0 = q_pool ? g0 / 2 : g0, out_rows = q_pool ? rows / 2 : rows;
+    const Tensor in = token_rows(x.tokens, g0 * x.w, rows * x.w);  // (rows*w, dim_in)
+    CK_ASSIGN(const Tensor xn, norm1(be, in));
     // Shortcut: the pooling blocks project the normalised input and 2x2 max-pool it.
+    Tensor shortcut = in;
     if (proj) {
-      CK_ASSIGN(Tensor projected, (*proj)(be, xn));  // (h*w, dim_out)
-      CK_ASSIGN(Tensor grid, projected.reshape({1, x.h, x.w, dim_out}));
-      CK_ASSIGN(Tensor pooled, new_tensor(be, {1, out_h, out_w, dim_out}));
+      CK_ASSIGN(const Tensor projected, (*proj)(be, xn));  // (rows*w, dim_out)
+      CK_ASSIGN(const Tensor grid, projected.reshape({1, rows, x.w, dim_out}));
+      CK_ASSIGN(Tensor pooled, new_tensor(be, {1, out_rows, out_w, dim_out}));
       CK_TRY(be.max_pool2x2(grid, pooled));
-      CK_ASSIGN(shortcut, pooled.reshape({out_h * out_w, dim_out}));
+      CK_ASSIGN(shortcut, pooled.reshape({out_rows * out_w, dim_out}));
     }
     CK_ASSIGN(const Tensor qkv_tokens, qkv(be, xn));
     AttentionParams p;
     p.heads = heads;
     p.head_dim = static_cast<int>(dim_out / heads);
-    p.grid_h = static_cast<int>(x.h);
+    p.grid_h = static_cast<int>(rows);
     p.grid_w = static_cast<int>(x.w);
     p.window_h = window > 0 ? window : p.grid_h;
     p.window_w = window > 0 ? window : p.grid_w;
     p.q_pool = q_pool;
     p.scale = 1.0f / std::sqrt(static_cast<float>(p.head_dim));
     p.bf16 = window == 0 && qkv.weight.dtype() == DType::BF16;  // windowed attention stays fp32
-    CK_ASSIGN(attended, new_tensor(be, {out_h * out_w, dim_out}));
+    CK_ASSIGN(Tensor attended, new_tensor(be, {out_rows * out_w, dim_out}));
     CK_TRY(be.attention(qkv_tokens, p, attended));
+    // x = shortcut + attn(norm1(x)): the add happens as the projection stores its result.
+    Tensor y = token_rows(residual, out_g0 * out_w, out_rows * out_w);
+    CK_TRY(be.linear(attended, attn_proj.weight, attn_proj.bias.raw() ? &attn_proj.bias : nullptr, y,
+                     {.residual = &shortcut}));
   }
-  // x = shortcut + attn(norm1(x)): the add happens as the projection stores its result.
-  CK_ASSIGN(const Tensor residual, attn_proj(be, attended, {.residual = &shortcut}));
-  attended = Tensor();
-  shortcut = Tensor();
 
   // MLP: x = x + fc2(gelu(fc1(norm2(x)))), the GELU and the add again fused into the GEMMs,
-  // over `mlp_token_chunk` tokens at a time: each token's MLP is its own, and the hidden
+  // over `token_chunk` tokens at a time: each token's MLP is its own, and the hidden
   // layer, 4x as wide as the stream, is never whole (470 MB at S = 2048 in stage 0).
   const int64_t tokens = residual.size(0);
-  const int64_t chunk = mlp_token_chunk > 0 ? std::min(mlp_token_chunk, tokens) : tokens;
+  const int64_t chunk = token_chunk > 0 ? std::min(token_chunk, tokens) : tokens;
   CK_ASSIGN(Tensor out, new_tensor(be, {tokens, dim_out}));
   for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
     const int64_t n = std::min(chunk, tokens - t0);
@@ -173,7 +181,7 @@ Result<std::array<TokenGrid, 4>> Hiera::forward(Backend& be, const Tensor& x, St
   std::array<TokenGrid, 4> features;
   size_t stage = 0;
   for (size_t b = 0; b < blocks_.size(); ++b) {
-    CK_ASSIGN(cur, blocks_[b].forward(be, cur, mlp_token_chunk_));
+    CK_ASSIGN(cur, blocks_[b].forward(be, cur, token_chunk_));
     if (static_cast<int>(b) == stage_ends_[stage]) {
       lap(clock, kStageNames[stage]);
       features[stage++] = cur;

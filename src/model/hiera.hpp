@@ -31,8 +31,9 @@ struct HieraBlock {
   bool q_pool = false;
 
   // x: tokens (h*w, dim_in) -> (h*w, dim_out), or (h/2 * w/2, dim_out) when q_pool.
-  // The MLP runs over `mlp_token_chunk` tokens at a time (0: all at once).
-  Result<TokenGrid> forward(Backend& be, const TokenGrid& x, int64_t mlp_token_chunk = 0) const;
+  // The MLP runs over `token_chunk` tokens at a time, and windowed attention over bands of
+  // whole windows of about as many (0: all at once).
+  Result<TokenGrid> forward(Backend& be, const TokenGrid& x, int64_t token_chunk = 0) const;
 };
 
 class Hiera {
@@ -46,8 +47,8 @@ class Hiera {
   Result<std::array<TokenGrid, 4>> forward(Backend& be, const Tensor& x, StageClock* clock = nullptr) const;
 
   int img_size() const { return img_size_; }
-  // Tokens per MLP evaluation (see HieraBlock::forward).
-  void set_mlp_token_chunk(int64_t tokens) { mlp_token_chunk_ = tokens; }
+  // Tokens per MLP evaluation and per band of windowed attention (see HieraBlock::forward).
+  void set_token_chunk(int64_t tokens) { token_chunk_ = tokens; }
 
   // The blocks of stages 1-3 to bf16 precision (see corridorkey/precision.hpp); the patch
   // embedding and stage 0 stay fp32.
@@ -61,7 +62,7 @@ class Hiera {
   std::vector<HieraBlock> blocks_;
   std::array<int, 4> stage_ends_{};
   int img_size_ = 0;
-  int64_t mlp_token_chunk_ = 0;
+  int64_t token_chunk_ = 0;
 };
 
 // pos_embed (1, g*g, C) resized to (grid*grid, C) as a square grid: bicubic, A = -0.75,

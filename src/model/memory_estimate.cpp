@@ -22,12 +22,17 @@ FrameMemoryEstimate estimate_frame_memory(const GreenFormerConfig& cfg, int64_t 
   const auto c = static_cast<size_t>(cfg.refiner_channels);
   FrameMemoryEstimate e;
   e.input = pixels * 4 * kFloat;
-  // Stage 0 at its attention: the stream, its norm, qkv (3x) and the attended tokens; its
-  // MLP holds the stream, its output and one chunk of the 4x hidden layer with its norm.
+  // A stage-0 block holds its input, its attention's output and its MLP's (3 units of the
+  // stream), and over a chunk of tokens either the attention's norm, qkv (3x) and attended
+  // tokens or the MLP's norm and hidden layer (4x): 5 stream widths. Whole (no chunks), the
+  // attention's temporaries are the whole stream's, beside the input and the output.
   const size_t unit = tokens0 * d0 * kFloat;
-  const size_t chunk = plan.mlp_token_chunk > 0 ? std::min(tokens0, static_cast<size_t>(plan.mlp_token_chunk)) : tokens0;
-  const size_t mlp = 3 * unit + chunk * d0 * (1 + static_cast<size_t>(cfg.mlp_ratio)) * kFloat;
-  e.encoder = std::max(6 * unit, mlp);
+  if (plan.token_chunk > 0 && static_cast<size_t>(plan.token_chunk) < tokens0) {
+    const auto chunk = static_cast<size_t>(plan.token_chunk);
+    e.encoder = 3 * unit + chunk * d0 * (1 + static_cast<size_t>(cfg.mlp_ratio)) * kFloat;
+  } else {
+    e.encoder = 7 * unit;
+  }
   // The four stages' features (1 + 1/2 + 1/4 + 1/8 units), the coarser scales' projections
   // (a third of the fused map of both heads, 2 x decoder_dim channels at S/4) and the fused
   // map itself, whole or a band with its margins of 8 rows.

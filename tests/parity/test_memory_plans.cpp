@@ -113,12 +113,12 @@ TEST(FullSizeNetworkInBands, EqualsTheWholeMapsAndPyTorchInLessMemory) {
     return pool.stats().peak_live_bytes - before;
   };
   GreenFormerOutput whole, banded, chunked, decoder_bands;
-  const size_t whole_peak = peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 0, .decoder_band_rows = 0}, whole);
-  const size_t banded_peak = peak_of({.refiner_band_rows = 48, .mlp_token_chunk = 0, .decoder_band_rows = 0}, banded);
-  peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 1000, .decoder_band_rows = 0}, chunked);
+  const size_t whole_peak = peak_of({.refiner_band_rows = 0, .token_chunk = 0, .decoder_band_rows = 0}, whole);
+  const size_t banded_peak = peak_of({.refiner_band_rows = 48, .token_chunk = 0, .decoder_band_rows = 0}, banded);
+  peak_of({.refiner_band_rows = 0, .token_chunk = 1000, .decoder_band_rows = 0}, chunked);
   // The decoders' 64 rows at S/4 in bands of 24 (a last band of 16; margins cut into the
   // coarsest scale's rows).
-  peak_of({.refiner_band_rows = 0, .mlp_token_chunk = 0, .decoder_band_rows = 24}, decoder_bands);
+  peak_of({.refiner_band_rows = 0, .token_chunk = 0, .decoder_band_rows = 24}, decoder_bands);
   EXPECT_LE(max_output_diff(banded, whole), kSameWithinRounding);
   EXPECT_LE(max_output_diff(chunked, whole), kSameWithinRounding);
   EXPECT_EQ(max_output_diff(decoder_bands, whole), 0.0);  // same source rows, same weights, same order

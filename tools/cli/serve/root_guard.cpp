@@ -44,9 +44,14 @@ Status RootGuard::check_clip_tree(const fs::path& clip) const {
   for (const fs::directory_entry& top : fs::directory_iterator(clip, ec)) {
     CK_TRY(check_inside(top.path()));
     if (!top.is_directory()) continue;
-    for (const fs::directory_entry& e :
-         fs::recursive_directory_iterator(top.path(), fs::directory_options::skip_permission_denied, ec)) {
-      CK_TRY(check_inside(e.path()));
+    // What is read (Input, AlphaHint) is checked to its last file. Output's files are only
+    // ever replaced by a rename, which replaces a link rather than following it, so its
+    // folders (Matte, FG, ...) are what must not lead out.
+    const bool outputs = top.path().filename() == "Output";
+    for (auto it = fs::recursive_directory_iterator(top.path(), fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      CK_TRY(check_inside(it->path()));
+      if (outputs) it.disable_recursion_pending();  // Output/Matte checked, its files not listed
     }
   }
   if (ec) return err(ErrorCode::kIo, "cannot list '", clip.string(), "': ", ec.message());
