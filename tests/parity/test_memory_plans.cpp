@@ -43,6 +43,8 @@ struct BandCase {
   bool also_reference_backend = false;  // plain loops: slow over many bands
 };
 
+void PrintTo(const BandCase& c, std::ostream* os) { *os << "S = " << c.img_size << ", bands of " << c.band_rows; }
+
 class TinyNetworkInBands : public ::testing::TestWithParam<BandCase> {};
 
 // S = 64 in bands of 3: 21 bands and a last one of one row; every dilation (1, 2, 4, 8) has
@@ -72,7 +74,11 @@ TEST_P(TinyNetworkInBands, EqualsTheWholeMapsAndPyTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Cuts, TinyNetworkInBands,
                          ::testing::Values(BandCase{64, 3, true}, BandCase{64, 7}, BandCase{64, 64}, BandCase{96, 5},
-                                           BandCase{96, 1}));
+                                           BandCase{96, 1}),
+                         [](const ::testing::TestParamInfo<BandCase>& info) {
+                           return "S" + std::to_string(info.param.img_size) + "InBandsOf" +
+                                  std::to_string(info.param.band_rows);
+                         });
 
 // The bundled demo model (models/corridorkey_demo.safetensors) on the sample at S = 96:
 // bands of 3, 5 and 95 (the last two end on a band of one row).

@@ -8,9 +8,7 @@
 
 namespace ck::cli {
 
-namespace {
-
-const char* kind_name(ShotEvent::Kind kind) {
+const char* shot_event_kind_name(ShotEvent::Kind kind) {
   switch (kind) {
     case ShotEvent::Kind::kStarted: return "started";
     case ShotEvent::Kind::kFrameDone: return "frame_done";
@@ -21,6 +19,8 @@ const char* kind_name(ShotEvent::Kind kind) {
   }
   return "unknown";
 }
+
+namespace {
 
 // Frames per second over the frames keyed so far (skipped ones cost nothing).
 struct Rate {
@@ -44,7 +44,7 @@ std::string clock_text(double seconds) {
 class JsonReporter final : public ProgressReporter {
  public:
   void on_event(const ShotEvent& e) override {
-    nlohmann::json j{{"event", kind_name(e.kind)}, {"shot", e.shot}, {"elapsed_s", e.elapsed_s}};
+    nlohmann::json j{{"event", shot_event_kind_name(e.kind)}, {"shot", e.shot}, {"elapsed_s", e.elapsed_s}};
     if (e.kind == ShotEvent::Kind::kStarted) counts_ = {};
     if (e.kind == ShotEvent::Kind::kFrameDone) ++counts_.keyed;
     if (e.kind == ShotEvent::Kind::kFrameSkipped) ++counts_.skipped;

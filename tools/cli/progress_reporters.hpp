@@ -15,6 +15,9 @@ class ProgressReporter : public ShotObserver {
   virtual void on_failure(const std::string& shot, const std::string& message) = 0;
 };
 
+// The events' names in NDJSON and the keying station's stream: started, frame_done, ...
+const char* shot_event_kind_name(ShotEvent::Kind kind);
+
 // json: NDJSON on stdout. Else a bar when stderr is a terminal (and not `plain`), else lines.
 std::unique_ptr<ProgressReporter> make_progress_reporter(bool json, bool plain);
 

@@ -10,6 +10,7 @@
 #include "corridorkey/frames.hpp"
 #include "corridorkey/shot.hpp"
 #include "process_options.hpp"
+#include "progress_reporters.hpp"
 #include "shot_specs.hpp"
 
 namespace ck::cli {
@@ -68,18 +69,6 @@ std::string settings_key(const ClipSettings& s, bool hint_given) {
   return key;
 }
 
-const char* event_kind_name(ShotEvent::Kind kind) {
-  switch (kind) {
-    case ShotEvent::Kind::kStarted: return "started";
-    case ShotEvent::Kind::kFrameDone: return "frame_done";
-    case ShotEvent::Kind::kFrameSkipped: return "frame_skipped";
-    case ShotEvent::Kind::kFrameFailed: return "frame_failed";
-    case ShotEvent::Kind::kWarning: return "warning";
-    case ShotEvent::Kind::kFinished: return "finished";
-  }
-  return "event";
-}
-
 }  // namespace
 
 // The clip's current frame as last previewed: the plate, its hint, the network's output and
@@ -108,7 +97,7 @@ struct KeyingStation::Job : ShotObserver {
     changed.notify_all();
   }
   void on_event(const ShotEvent& e) override {
-    push({{"kind", event_kind_name(e.kind)}, {"frame", e.frame}, {"done", e.done}, {"total", e.total},
+    push({{"kind", shot_event_kind_name(e.kind)}, {"frame", e.frame}, {"done", e.done}, {"total", e.total},
           {"message", e.message}});
   }
 };
