@@ -23,16 +23,16 @@ expect_installed_module() {
 }
 
 echo "== exports of $(readlink -f "$libdir/libcorridorkey.so")"
-readelf -d "$libdir/libcorridorkey.so" | grep -q 'SONAME.*libcorridorkey.so.0' || { echo "no versioned soname"; exit 1; }
+grep -q 'SONAME.*libcorridorkey.so.0' <<< "$(readelf -d "$libdir/libcorridorkey.so")" || { echo "no versioned soname"; exit 1; }
 exports=$(nm -D --defined-only -C "$libdir/libcorridorkey.so" | sed 's/^[0-9a-f]* [A-Za-z] //')
 foreign=$(echo "$exports" | grep -v -E '^(ck_|ck::|typeinfo for ck::|typeinfo name for ck::|vtable for ck::|VTT for ck::)' |
           grep -v -E '^ck::Error ck::err<' || true)
 [ -z "$foreign" ] || { echo "exported beyond the public API:"; echo "$foreign" | head -20; exit 1; }
 for internal in 'ck::Tensor' 'ck::cpu::' 'ck::ref::' 'ck::Greenformer' 'ck::fetch_text' 'ck::load_module_table'; do
-  if echo "$exports" | grep -q -F "$internal"; then echo "internal symbol exported: $internal"; exit 1; fi
+  if grep -q -F -- "$internal" <<< "$exports"; then echo "internal symbol exported: $internal"; exit 1; fi
 done
 for public in ck_engine_create 'ck::Engine::create(' 'ck::key_shot(' 'ck::download_weights(' 'ck::read_image('; do
-  echo "$exports" | grep -q -F "$public" || { echo "public symbol missing: $public"; exit 1; }
+  grep -q -F -- "$public" <<< "$exports" || { echo "public symbol missing: $public"; exit 1; }
 done
 echo "$(echo "$exports" | wc -l) symbols, all public"
 
@@ -64,12 +64,12 @@ depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
 # Computed from the binaries by dpkg-shlibdeps: the libraries they link, with versions.
 for dependency in libdnnl libcurl4 libzip4 libgomp1 libstdc++6 libopenimageio libavcodec libopencolorio; do
-  echo "$depends" | grep -q "$dependency" || { echo "the package does not depend on $dependency"; exit 1; }
+  grep -q -- "$dependency" <<< "$depends" || { echo "the package does not depend on $dependency"; exit 1; }
 done
 contents=$(dpkg-deb -c "$deb")
 for file in ./usr/bin/corridorkey ./usr/lib/libcorridorkey.so.0 ./usr/lib/corridorkey/libck_image_io.so \
             ./usr/include/corridorkey/corridorkey.h ./usr/lib/pkgconfig/corridorkey.pc \
             ./usr/lib/cmake/corridorkey/corridorkeyConfig.cmake; do
-  echo "$contents" | grep -q " $file" || { echo "the package lacks $file"; exit 1; }
+  grep -q -- " $file" <<< "$contents" || { echo "the package lacks $file"; exit 1; }
 done
 echo "install test passed"
