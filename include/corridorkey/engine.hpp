@@ -100,7 +100,8 @@ struct StageTensor {
 // (input, encoder_feature_0..3, alpha_logits, fg_logits, alpha_logits_up, fg_logits_up,
 // alpha_coarse, fg_coarse, delta_logits, alpha_final, fg_final; with the refiner in bands
 // of rows, whose full-resolution intermediates never exist whole, all but *_logits_up,
-// *_coarse and delta_logits), and its stages' wall-clock
+// *_coarse and delta_logits; in tiled inference none: tiles are not the frame's stages),
+// and its stages' wall-clock
 // times (patch_embed, stage0..stage3, decoders, refiner, output). process_frame also reports
 // the frame's steps around it: prepare.convert, prepare.resize, prepare.normalise, network,
 // finish.resize, finish.despeckle, finish.colour (despill, linearise, premultiply, composite).

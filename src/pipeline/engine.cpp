@@ -71,6 +71,17 @@ auto catching_bad_alloc(const char* what, Fn&& fn) -> decltype(fn()) {
 
 }  // namespace
 
+// A tile's observer: its stage times go on to the frame's observer, its stage tensors do
+// not (a tile's tensors are not the frame's stages).
+class TileObserver : public NetworkObserver {
+ public:
+  explicit TileObserver(NetworkObserver* frame) : frame_(frame) {}
+  void on_stage_time(const std::string& stage, double seconds) override { frame_->on_stage_time(stage, seconds); }
+
+ private:
+  NetworkObserver* frame_;
+};
+
 struct Engine::Impl {
   std::mutex mutex;  // one call at a time: the backend's buffers and the frame plan are per engine
   EngineOptions options;
@@ -87,21 +98,32 @@ struct Engine::Impl {
 
   // Tiled inference: the network (built at the tile size) on overlapping tiles of x, each
   // output weighted by a window that fades over the overlap where a neighbour takes over,
-  // and the weighted sum divided by the sum of the weights.
+  // and the weighted sum divided by the sum of the weights. A tile's weight is its row
+  // window times its column window, and the tiles are every pair of row and column starts,
+  // so a pixel's sum of weights is the product of the two axes' sums.
   Result<GreenFormerOutput> forward_tiled(const Tensor& x, float refiner_scale, NetworkObserver* observer) {
     const int64_t s = x.size(1), n = net.img_size();
     const std::vector<int64_t> starts = tile_starts(s, n, options.tile_overlap);
+    std::vector<std::vector<float>> windows;
+    std::vector<float> axis_sum(static_cast<size_t>(s), 0.0f);
+    for (const int64_t start : starts) {
+      windows.push_back(tile_window(s, n, options.tile_overlap, start));
+      for (int64_t i = 0; i < n; ++i) axis_sum[static_cast<size_t>(start + i)] += windows.back()[static_cast<size_t>(i)];
+    }
     CK_ASSIGN(Tensor sum, Tensor::zeros({1, 4, s, s}));  // alpha, fg: the outputs' layout
-    std::vector<float> weight_sum(static_cast<size_t>(s * s), 0.0f);
     CK_ASSIGN(Tensor tile, Tensor::empty({1, n, n, 4}));
-    for (const int64_t y0 : starts) {
-      const std::vector<float> wy = tile_window(s, n, options.tile_overlap, y0);
-      for (const int64_t x0 : starts) {
-        const std::vector<float> wx = tile_window(s, n, options.tile_overlap, x0);
+    TileObserver tile_observer(observer);
+    for (size_t ty = 0; ty < starts.size(); ++ty) {
+      const int64_t y0 = starts[ty];
+      const std::vector<float>& wy = windows[ty];
+      for (size_t tx = 0; tx < starts.size(); ++tx) {
+        const int64_t x0 = starts[tx];
+        const std::vector<float>& wx = windows[tx];
         for (int64_t r = 0; r < n; ++r) {
           std::copy_n(x.data<float>() + ((y0 + r) * s + x0) * 4, n * 4, tile.data<float>() + r * n * 4);
         }
-        CK_ASSIGN(const GreenFormerOutput out, forward(tile, refiner_scale, observer));
+        CK_ASSIGN(const GreenFormerOutput out,
+                  forward(tile, refiner_scale, observer != nullptr ? &tile_observer : nullptr));
         const float* planes = out.alpha.data<float>();  // (1, 4, n, n): alpha, then fg
         for (int64_t c = 0; c < 4; ++c) {
           float* dst = sum.data<float>() + c * s * s;
@@ -113,14 +135,14 @@ struct Engine::Impl {
             }
           }
         }
-        for (int64_t r = 0; r < n; ++r) {
-          for (int64_t col = 0; col < n; ++col) weight_sum[static_cast<size_t>((y0 + r) * s + x0 + col)] += wy[r] * wx[col];
-        }
       }
     }
     for (int64_t c = 0; c < 4; ++c) {
       float* p = sum.data<float>() + c * s * s;
-      for (int64_t i = 0; i < s * s; ++i) p[i] /= weight_sum[static_cast<size_t>(i)];
+#pragma omp parallel for schedule(static)
+      for (int64_t y = 0; y < s; ++y) {
+        for (int64_t col = 0; col < s; ++col) p[y * s + col] /= axis_sum[static_cast<size_t>(y)] * axis_sum[static_cast<size_t>(col)];
+      }
     }
     return GreenFormerOutput{channel_slice(sum, 0, 1), channel_slice(sum, 1, 3)};
   }

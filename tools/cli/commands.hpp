@@ -48,9 +48,10 @@ void add_screen_options(CLI::App& cmd, std::string& screen, std::string& blue_ch
 // --blue-checkpoint, else $CORRIDORKEY_BLUE_CHECKPOINT, else "" (blue plates go through the
 // green weights with green and blue swapped).
 std::string resolve_blue_checkpoint(const std::string& option);
-// An engine for `screen`: from the blue-screen weights when the screen is blue and some are
-// given, else from `checkpoint`; its memory plan said on stderr when one was asked for.
+// Says the engine's memory plan on stderr when one was asked for (a budget, bands, tiles).
 void report_memory_plan(const Engine& engine);
+// An engine for `screen`: from the blue-screen weights when the screen is blue and some are
+// given, else from `checkpoint`; its memory plan reported.
 Result<std::unique_ptr<Engine>> engine_for_screen(ScreenColour screen, const std::string& checkpoint,
                                                   const std::string& blue_checkpoint, EngineOptions options);
 

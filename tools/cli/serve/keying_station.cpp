@@ -75,6 +75,9 @@ std::string settings_key(const ClipSettings& s, bool hint_given) {
 // the finished frame.
 struct KeyingStation::ClipState {
   std::mutex mutex;  // one preview of the clip at a time
+  fs::path dir;
+  ShotSpec spec;               // its plate and hint sources
+  std::string saved_settings;  // as last written (a preview that changes nothing writes nothing)
   int64_t frame = -1;
   Image plate, hint;
   ScreenColour screen = ScreenColour::kGreen;
@@ -117,12 +120,20 @@ KeyingStation::~KeyingStation() {
   }
 }
 
-Result<KeyingStation::ClipState*> KeyingStation::clip_state(const std::string& clip) {
+Result<KeyingStation::ClipState*> KeyingStation::clip_state(const std::string& clip, bool recheck) {
+  if (!recheck) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (auto it = clips_.find(clip); it != clips_.end()) return it->second.get();
+  }
   CK_ASSIGN(const fs::path dir, guard_.clip_folder(clip));
   CK_TRY(guard_.check_clip_tree(dir));
+  CK_ASSIGN(ShotSpec spec, clip_spec(dir));
   const std::lock_guard<std::mutex> lock(mutex_);
   std::unique_ptr<ClipState>& state = clips_[clip];
   if (!state) state = std::make_unique<ClipState>();
+  const std::lock_guard<std::mutex> state_lock(state->mutex);
+  state->dir = dir;
+  state->spec = std::move(spec);
   return state.get();
 }
 
@@ -150,9 +161,11 @@ Result<std::string> KeyingStation::list_clips() {
 }
 
 Result<std::string> KeyingStation::describe_clip(const std::string& clip) {
-  CK_ASSIGN(const fs::path dir, guard_.clip_folder(clip));
-  CK_TRY(guard_.check_clip_tree(dir));
-  CK_ASSIGN(const ShotSpec spec, clip_spec(dir));
+  CK_ASSIGN(ClipState * state, clip_state(clip, /*recheck=*/true));  // the page (re)opens the clip
+  std::unique_lock<std::mutex> state_lock(state->mutex);
+  const fs::path dir = state->dir;
+  const ShotSpec spec = state->spec;
+  state_lock.unlock();
   CK_ASSIGN(const auto source, open_frame_source(spec.input));
   CK_ASSIGN(const auto saved, read_clip_settings(dir.string()));
   ClipSettings settings;
@@ -169,10 +182,9 @@ Result<std::string> KeyingStation::describe_clip(const std::string& clip) {
 
 Result<std::string> KeyingStation::preview(const std::string& clip, int64_t frame, const ClipSettings& settings) {
   CK_ASSIGN(ClipState * state, clip_state(clip));
-  CK_ASSIGN(const fs::path dir, guard_.clip_folder(clip));
-  CK_ASSIGN(const ShotSpec spec, clip_spec(dir));
-  const bool hint_given = spec.hint != "auto";
   const std::lock_guard<std::mutex> lock(state->mutex);
+  const ShotSpec& spec = state->spec;
+  const bool hint_given = spec.hint != "auto";
   const auto t0 = std::chrono::steady_clock::now();
   if (state->frame != frame || state->plate.pixels.empty()) {
     // Sources read forward: a fresh one for whichever frame the page asks for.
@@ -212,7 +224,10 @@ Result<std::string> KeyingStation::preview(const std::string& clip, int64_t fram
   CK_ASSIGN(FrameResult result, finish_keyed_frame(*state->keyed, settings.frame));
   const double finish_s = result.finish_s;
   state->result = std::move(result);
-  CK_TRY(write_clip_settings(dir.string(), settings));
+  if (std::string text = clip_settings_json(settings); text != state->saved_settings) {
+    CK_TRY(write_clip_settings(state->dir.string(), settings));
+    state->saved_settings = std::move(text);
+  }
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return json{{"frame", frame},
               {"width", state->plate.width},

@@ -71,7 +71,9 @@ class KeyingStation {
   struct ClipState;
   struct Job;
   KeyingStation() = default;
-  Result<ClipState*> clip_state(const std::string& clip);
+  // The clip's state; its folder is checked (the name, every file under it inside the
+  // root) and its sources found when first asked for, and again with `recheck`.
+  Result<ClipState*> clip_state(const std::string& clip, bool recheck = false);
 
   StationOptions options_;
   RootGuard guard_;
